@@ -46,7 +46,7 @@ export interface ChunkCodec {
   /** The id a plaintext would get, without encoding it (dedup lookups). */
   chunkId(plaintext: Uint8Array): string;
   encode(plaintext: Uint8Array): EncodedChunk;
-  /** The plaintext of `blob`, verified as described above. */
+  /** The plaintext of `blob`, verified as described above. May share memory with `blob` (a stored, unencrypted chunk). */
   decode(blob: Uint8Array, expected: ExpectedChunk): Uint8Array;
   /** SHA-256 of stored bytes, hex. */
   storedHash(blob: Uint8Array): string;

@@ -49,7 +49,8 @@ export function createNodeChunkCodec(options: NodeChunkCodecOptions): ChunkCodec
         ? { version: CHUNK_FORMAT_VERSION, compressed, encrypted: false, plaintextLength: plaintext.length, storedLength: payload.length }
         : { version: CHUNK_FORMAT_VERSION, compressed, encrypted: true, plaintextLength: plaintext.length, storedLength: payload.length, keyCheck, nonce: randomBytes(CHUNK_NONCE_BYTES) };
       const headerBytes = encodeChunkHeader(header);
-      const blob = Buffer.allocUnsafe(chunkBlobLength(header));
+      // A plain Uint8Array of its own: not a Buffer (whose slice() is a view) nor a slice of Node's shared pool (transferable).
+      const blob = new Uint8Array(chunkBlobLength(header));
       blob.set(headerBytes, 0);
       if (dataKey === undefined || header.nonce === undefined) {
         blob.set(payload, headerBytes.length);
@@ -87,7 +88,7 @@ export function createNodeChunkCodec(options: NodeChunkCodecOptions): ChunkCodec
       if (actualId !== expected.id) {
         throw backupError('chunk.hash-mismatch', `chunk ${expected.id}: decoded data does not match its id`, { id: expected.id, stage: 'plaintext', actual: actualId });
       }
-      return plaintext;
+      return plain(plaintext);
     },
   };
 
@@ -111,7 +112,7 @@ export function createNodeChunkCodec(options: NodeChunkCodecOptions): ChunkCodec
       // The key check matched, so the key is right: the bytes, or the id they were filed under, are not.
       throw backupError('chunk.corrupt', `chunk ${id}: authentication failed (corrupt data, or a blob filed under another id)`, { id }, { cause });
     }
-    return out;
+    return plain(out);
   }
 }
 
@@ -130,12 +131,17 @@ function decompress(id: string, payload: Uint8Array, plaintextLength: number): U
   if (out.length !== plaintextLength) {
     throw backupError('chunk.corrupt', `chunk ${id}: lz4 block decoded to ${out.length} bytes, expected ${plaintextLength}`, { id });
   }
-  return out;
+  return plain(out);
 }
 
 /** First 4 bytes of HMAC-SHA-256(dataKey, label): identifies the key without revealing it. */
 function keyCheckOf(dataKey: Uint8Array): Uint8Array {
   return new Uint8Array(createHmac('sha256', dataKey).update('lifeline key-check v1').digest().subarray(0, CHUNK_KEY_CHECK_BYTES));
+}
+
+/** The same memory as a plain Uint8Array, so callers never meet Buffer's view-returning slice(). */
+function plain(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {

@@ -1,0 +1,67 @@
+/**
+ * The server as an agent (the appliance, or a machine being backed up) sees it. One adapter speaks
+ * HTTP (adapters/node, undici); a strict in-memory one (adapters/memory) serves tests and --simulate.
+ *
+ * Implementations:
+ * - MUST turn the server's error answers into RecoveryErrors carrying the server's stable code and
+ *   words (`auth.bad-access-key`, `agent.not-bound`, …), with `retryable` true only for transient
+ *   failures (connection lost, 5xx, `server.busy`);
+ * - MUST NOT retry on their own beyond one request: retry policy (reconnect window, backoff) belongs
+ *   to the caller, which knows the job's options;
+ * - `getChunk` MUST return the stored blob exactly as stored (the caller verifies its hash before
+ *   decoding); `putChunk` MUST be idempotent and resolve with the stat of the blob the server keeps;
+ * - `commitPoint` MUST make the point visible atomically, only when every referenced chunk is held;
+ * - every call after `register` is made as that agent; calls before it fail with `auth.missing`.
+ */
+import type { BackupManifest, WrappedKey } from '../core/backup/manifest.ts';
+import type { AgentIdentity, AssignedRun, ResumeJournal, RunEvent, RunOutcome, RunProgress } from '../core/protocol/jobs.ts';
+import type { ChunkStat } from './chunk-store.ts';
+
+export interface Registration {
+  readonly agentId: string;
+  readonly bound: boolean;
+}
+
+export type AgentActivity = 'idle' | 'running';
+
+export interface OpenSetRequest {
+  /** The resource (machine's disks) the set belongs to, e.g. the hostname. */
+  readonly resource: string;
+  readonly codec: 'lz4' | 'none';
+  readonly blockSize: number;
+  /** Present when the set is encrypted: the data key sealed by the passphrase. A set's key is fixed at creation. */
+  readonly wrappedKey?: WrappedKey;
+}
+
+export interface BackupSetInfo {
+  readonly setId: string;
+  readonly resource: string;
+  readonly codec: 'lz4' | 'none';
+  readonly blockSize: number;
+  readonly wrappedKey?: WrappedKey;
+  /** The tenant's chunk-id key (hex), handed to authenticated agents only. */
+  readonly tenantChunkKey: string;
+}
+
+export interface BackupServer {
+  register(identity: AgentIdentity): Promise<Registration>;
+  heartbeat(activity: AgentActivity, runId?: string): Promise<{ readonly bound: boolean }>;
+  /** The next due run assigned to this agent, undefined when there is none. */
+  nextRun(): Promise<AssignedRun | undefined>;
+
+  reportProgress(runId: string, progress: RunProgress): Promise<void>;
+  appendEvents(runId: string, events: readonly RunEvent[]): Promise<void>;
+  getJournal(runId: string): Promise<ResumeJournal>;
+  /** Adds finished ranges and marks; the server merges, so repeating an update is harmless. */
+  mergeJournal(runId: string, update: ResumeJournal): Promise<void>;
+  finishRun(runId: string, outcome: RunOutcome): Promise<void>;
+
+  openSet(request: OpenSetRequest): Promise<BackupSetInfo>;
+  getSet(setId: string): Promise<BackupSetInfo>;
+  beginPoint(setId: string): Promise<{ readonly pointId: string; readonly sequence: number }>;
+  missingChunks(ids: readonly string[]): Promise<string[]>;
+  putChunk(id: string, blob: Uint8Array, storedHash: string): Promise<ChunkStat>;
+  commitPoint(pointId: string, manifest: BackupManifest): Promise<void>;
+  getManifest(pointId: string): Promise<BackupManifest>;
+  getChunk(id: string): Promise<Uint8Array>;
+}

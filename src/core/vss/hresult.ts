@@ -1,0 +1,114 @@
+/**
+ * HRESULTs a VSS requester meets, by name, so an error says "0x800423f4 VSS_E_WRITERERROR_NONRETRYABLE"
+ * instead of a bare number. Values from the Windows SDK's vsserror.h / winerror.h as mirrored by
+ * winapi-rs and win32metadata; the writer-error meanings from the IVssComponentEx2::SetFailure page.
+ */
+
+/** The signed 32-bit value as an unsigned number (koffi hands HRESULTs back signed). */
+export function hresultBits(hr: number): number {
+  return hr >>> 0;
+}
+
+export function failed(hr: number): boolean {
+  return (hr | 0) < 0;
+}
+
+export const S_OK = 0;
+export const S_FALSE = 1;
+export const E_NOTIMPL = 0x80004001 | 0;
+export const E_NOINTERFACE = 0x80004002 | 0;
+export const E_UNEXPECTED = 0x8000ffff | 0;
+export const VSS_S_ASYNC_PENDING = 0x00042309;
+export const VSS_S_ASYNC_FINISHED = 0x0004230a;
+export const VSS_S_ASYNC_CANCELLED = 0x0004230b;
+export const VSS_E_OBJECT_NOT_FOUND = 0x80042308 | 0;
+export const VSS_E_WRITERERROR_RETRYABLE = 0x800423f3 | 0;
+export const VSS_E_WRITERERROR_NONRETRYABLE = 0x800423f4 | 0;
+
+const NAMES: ReadonlyMap<number, string> = new Map<number, string>([
+  [0x00000000, 'S_OK'],
+  [0x00000001, 'S_FALSE'],
+  [0x80004001, 'E_NOTIMPL'],
+  [0x80004002, 'E_NOINTERFACE'],
+  [0x80004003, 'E_POINTER'],
+  [0x80004005, 'E_FAIL'],
+  [0x8000ffff, 'E_UNEXPECTED'],
+  [0x80070005, 'E_ACCESSDENIED'],
+  [0x80070057, 'E_INVALIDARG'],
+  [0x8007000e, 'E_OUTOFMEMORY'],
+  [0x80010119, 'RPC_E_TOO_LATE'],
+  [0x80010106, 'RPC_E_CHANGED_MODE'],
+  [0x00042309, 'VSS_S_ASYNC_PENDING'],
+  [0x0004230a, 'VSS_S_ASYNC_FINISHED'],
+  [0x0004230b, 'VSS_S_ASYNC_CANCELLED'],
+  [0x80042301, 'VSS_E_BAD_STATE'],
+  [0x80042302, 'VSS_E_UNEXPECTED'],
+  [0x80042303, 'VSS_E_PROVIDER_ALREADY_REGISTERED'],
+  [0x80042304, 'VSS_E_PROVIDER_NOT_REGISTERED'],
+  [0x80042306, 'VSS_E_PROVIDER_VETO'],
+  [0x80042307, 'VSS_E_PROVIDER_IN_USE'],
+  [0x80042308, 'VSS_E_OBJECT_NOT_FOUND'],
+  [0x8004230c, 'VSS_E_VOLUME_NOT_SUPPORTED'],
+  [0x8004230d, 'VSS_E_OBJECT_ALREADY_EXISTS'],
+  [0x8004230e, 'VSS_E_VOLUME_NOT_SUPPORTED_BY_PROVIDER'],
+  [0x8004230f, 'VSS_E_UNEXPECTED_PROVIDER_ERROR'],
+  [0x80042310, 'VSS_E_CORRUPT_XML_DOCUMENT'],
+  [0x80042311, 'VSS_E_INVALID_XML_DOCUMENT'],
+  [0x80042312, 'VSS_E_MAXIMUM_NUMBER_OF_VOLUMES_REACHED'],
+  [0x80042313, 'VSS_E_FLUSH_WRITES_TIMEOUT'],
+  [0x80042314, 'VSS_E_HOLD_WRITES_TIMEOUT'],
+  [0x80042315, 'VSS_E_UNEXPECTED_WRITER_ERROR'],
+  [0x80042316, 'VSS_E_SNAPSHOT_SET_IN_PROGRESS'],
+  [0x80042317, 'VSS_E_MAXIMUM_NUMBER_OF_SNAPSHOTS_REACHED'],
+  [0x80042318, 'VSS_E_WRITER_INFRASTRUCTURE'],
+  [0x80042319, 'VSS_E_WRITER_NOT_RESPONDING'],
+  [0x8004231a, 'VSS_E_WRITER_ALREADY_SUBSCRIBED'],
+  [0x8004231b, 'VSS_E_UNSUPPORTED_CONTEXT'],
+  [0x8004231d, 'VSS_E_VOLUME_IN_USE'],
+  [0x8004231e, 'VSS_E_MAXIMUM_DIFFAREA_ASSOCIATIONS_REACHED'],
+  [0x8004231f, 'VSS_E_INSUFFICIENT_STORAGE'],
+  [0x80042327, 'VSS_E_REBOOT_REQUIRED'],
+  [0x80042328, 'VSS_E_TRANSACTION_FREEZE_TIMEOUT'],
+  [0x80042329, 'VSS_E_TRANSACTION_THAW_TIMEOUT'],
+  [0x8004232a, 'VSS_E_UNSELECTED_VOLUME'],
+  [0x8004232b, 'VSS_E_SNAPSHOT_NOT_IN_SET'],
+  [0x8004232c, 'VSS_E_NESTED_VOLUME_LIMIT'],
+  [0x8004232d, 'VSS_E_VOLUME_NOT_LOCAL'],
+  [0x8004232e, 'VSS_E_CLUSTER_TIMEOUT'],
+  [0x8004232f, 'VSS_E_NOT_SUPPORTED'],
+  [0x80042336, 'VSS_E_WRITERERROR_PARTIAL_FAILURE'],
+  [0x800423f0, 'VSS_E_WRITERERROR_INCONSISTENTSNAPSHOT'],
+  [0x800423f1, 'VSS_E_WRITERERROR_OUTOFRESOURCES'],
+  [0x800423f2, 'VSS_E_WRITERERROR_TIMEOUT'],
+  [0x800423f3, 'VSS_E_WRITERERROR_RETRYABLE'],
+  [0x800423f4, 'VSS_E_WRITERERROR_NONRETRYABLE'],
+  [0x800423f5, 'VSS_E_WRITERERROR_RECOVERY_FAILED'],
+  [0x800423f8, 'VSS_E_MISSING_DISK'],
+  [0x800423f9, 'VSS_E_MISSING_HIDDEN_VOLUME'],
+  [0x800423fa, 'VSS_E_MISSING_VOLUME'],
+  [0x800423fb, 'VSS_E_AUTORECOVERY_FAILED'],
+  [0x800423fc, 'VSS_E_DYNAMIC_DISK_ERROR'],
+  [0x800423fd, 'VSS_E_NONTRANSPORTABLE_BCD'],
+  [0x80042409, 'VSS_E_WRITER_STATUS_NOT_AVAILABLE'],
+  [0x80042411, 'VSS_E_CRITICAL_VOLUME_ON_INVALID_DISK'],
+  [0x80042415, 'VSS_E_ASRERROR_CRITICAL_DISK_CANNOT_BE_EXCLUDED'],
+  [0x80042416, 'VSS_E_ASRERROR_SYSTEM_PARTITION_HIDDEN'],
+]);
+
+/** Writer failures the docs say to retry (after about ten minutes, up to three times). */
+const RETRYABLE = new Set([0x800423f1, 0x800423f2, 0x800423f3, 0x80042313, 0x80042314, 0x80042319, 0x80042328, 0x80042329]);
+
+export function hresultName(hr: number): string | undefined {
+  return NAMES.get(hresultBits(hr));
+}
+
+/** "0x800423f4 VSS_E_WRITERERROR_NONRETRYABLE", or just the hex for an unknown value. */
+export function formatHresult(hr: number): string {
+  const hex = `0x${hresultBits(hr).toString(16).padStart(8, '0')}`;
+  const name = hresultName(hr);
+  return name === undefined ? hex : `${hex} ${name}`;
+}
+
+export function isRetryableHresult(hr: number): boolean {
+  return RETRYABLE.has(hresultBits(hr));
+}

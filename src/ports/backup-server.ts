@@ -60,6 +60,12 @@ export interface BackupServer {
   getSet(setId: string): Promise<BackupSetInfo>;
   beginPoint(setId: string): Promise<{ readonly pointId: string; readonly sequence: number }>;
   missingChunks(ids: readonly string[]): Promise<string[]>;
+  /**
+   * The stat of each id the server holds (absent ids are left out), at most 4096 ids per call. A
+   * manifest records the stored blob's hash and length, and for a chunk an earlier backup uploaded
+   * only the server knows them (encrypted blobs differ on every upload), so dedup needs this.
+   */
+  statChunks(ids: readonly string[]): Promise<ChunkStat[]>;
   putChunk(id: string, blob: Uint8Array, storedHash: string): Promise<ChunkStat>;
   commitPoint(pointId: string, manifest: BackupManifest): Promise<void>;
   getManifest(pointId: string): Promise<BackupManifest>;

@@ -2,7 +2,6 @@
  * Backs up a fixture disk image into a BackupServer (usually a MemoryBackupServer), the way
  * `lifeline backup` would, so restore tests start from a real committed restore point.
  */
-import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import type { BackupManifest, Firmware } from '../../src/core/backup/manifest.ts';
 import type { ChunkCompression } from '../../src/core/backup/chunk-format.ts';
@@ -12,7 +11,6 @@ import { NodeSetKeys } from '../../src/adapters/node/set-keys.ts';
 import { systemClock } from '../../src/adapters/node/system-clock.ts';
 import { DEFAULT_BACKUP_OPTIONS } from '../../src/app/backup/options.ts';
 import { takeBackup, type BackupObserver, type BackupResult } from '../../src/app/backup/take-backup.ts';
-import type { ChunkStatQuery } from '../../src/app/backup/chunk-stats.ts';
 import type { BackupServer } from '../../src/ports/backup-server.ts';
 import type { ChunkStat } from '../../src/ports/chunk-store.ts';
 import { isRecoveryError } from '../../src/core/errors.ts';
@@ -78,22 +76,10 @@ async function ensureRegistered(server: BackupServer): Promise<void> {
   registered.add(server);
 }
 
-/**
- * A MemoryBackupServer that also answers `statChunks` (src/app/backup/chunk-stats.ts), the query a
- * backup needs to skip chunks an earlier backup stored, and records every put (for dedup tests).
- * Faults and the register-first rule of `missingChunks` apply to `statChunks` too.
- */
-export class MemoryBackupServerWithStats extends MemoryBackupServer implements ChunkStatQuery {
+/** A MemoryBackupServer that records every put (for dedup tests). */
+export class MemoryBackupServerWithStats extends MemoryBackupServer {
   /** Ids in putChunk call order, failed calls included. */
   readonly puts: string[] = [];
-
-  async statChunks(ids: readonly string[]): Promise<ChunkStat[]> {
-    const missing = new Set(await this.missingChunks(ids));
-    return ids.filter((id) => !missing.has(id)).map((id) => {
-      const blob = this.chunks.get(id) as Uint8Array;
-      return { id, storedLength: blob.length, storedHash: createHash('sha256').update(blob).digest('hex') };
-    });
-  }
 
   override async putChunk(id: string, blob: Uint8Array, storedHash: string): Promise<ChunkStat> {
     this.puts.push(id);

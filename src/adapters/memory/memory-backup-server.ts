@@ -158,14 +158,18 @@ export class MemoryBackupServer implements BackupServer {
     return ids.filter((id) => !this.chunks.has(id));
   }
 
+  async statChunks(ids: readonly string[]): Promise<ChunkStat[]> {
+    this.registered('statChunks');
+    return ids.filter((id) => this.chunks.has(id)).map((id) => statOf(id, this.chunks.get(id) as Uint8Array));
+  }
+
   async putChunk(id: string, blob: Uint8Array, storedHash: string): Promise<ChunkStat> {
     this.registered('putChunk');
     const actual = createHash('sha256').update(blob).digest('hex');
     if (actual !== storedHash) throw new RecoveryError('chunk.hash-mismatch', `uploaded chunk ${id} does not match its stored hash`);
     this.uploadedBytes += blob.length;
     if (!this.chunks.has(id)) this.chunks.set(id, new Uint8Array(blob));
-    const kept = this.chunks.get(id) as Uint8Array;
-    return { id, storedLength: kept.length, storedHash: createHash('sha256').update(kept).digest('hex') };
+    return statOf(id, this.chunks.get(id) as Uint8Array);
   }
 
   async commitPoint(pointId: string, manifest: BackupManifest): Promise<void> {
@@ -227,6 +231,10 @@ export class MemoryBackupServer implements BackupServer {
     const error = this.faults.get(method)?.shift();
     if (error) throw error;
   }
+}
+
+function statOf(id: string, blob: Uint8Array): ChunkStat {
+  return { id, storedLength: blob.length, storedHash: createHash('sha256').update(blob).digest('hex') };
 }
 
 function mergeRanges(ranges: readonly { start: string; length: string }[]): { start: string; length: string }[] {

@@ -2,7 +2,7 @@
  * Where a backup's non-zero blocks go: content-addressed chunks, each stored once on the server.
  *
  * `add` names a block by its chunk id and queues it; every `4 × channels` queued blocks the sink
- * asks the server which of them it already holds (when the server can say, see chunk-stats.ts) and
+ * asks the server which of them it already holds (see chunk-stats.ts) and
  * uploads the rest on at most `channels` concurrent puts, encoding each just before its put. `add`
  * waits while the batch is being dispatched, so the reader never runs ahead: at most 4 × channels
  * queued blocks plus `channels` blobs being sent (a block's plaintext is dropped once encoded) are
@@ -23,7 +23,6 @@ export interface ChunkSinkOptions {
   readonly codec: ChunkCodec;
   readonly channels: number;
   /** Absent: the server cannot report held chunks, every distinct chunk is uploaded. */
-  readonly stats?: ChunkStatQuery;
   readonly transferLimit?: RateLimiter;
   /** Runs one server call under the backup's retry policy. */
   readonly call: <T>(what: string, f: () => Promise<T>) => Promise<T>;
@@ -128,8 +127,7 @@ export class ChunkSink {
 
   private async lookup(ids: readonly string[]): Promise<Map<string, ChunkStat>> {
     const held = new Map<string, ChunkStat>();
-    const query = this.o.stats;
-    if (!query) return held;
+    const query: ChunkStatQuery = this.o.server;
     for (let i = 0; i < ids.length; i += MAX_IDS_PER_QUERY) {
       const slice = ids.slice(i, i + MAX_IDS_PER_QUERY);
       const wanted = new Set(slice);

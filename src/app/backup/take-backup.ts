@@ -8,7 +8,7 @@
  *
  * The point becomes visible only when `commitPoint` succeeds, after every chunk is stored, so an
  * interrupted backup leaves nothing restorable; running it again uploads only what the server
- * still lacks (when the server reports held chunks, see chunk-stats.ts). Reads and uploads follow
+ * still lacks (the server reports the chunks it holds, see chunk-stats.ts). Reads and uploads follow
  * the job's rate windows on the injected clock; retryable server failures are retried within the
  * reconnect window.
  */
@@ -22,7 +22,6 @@ import type { BlockDevice } from '../../ports/block-device.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { SetKeys } from '../../ports/set-keys.ts';
 import { openBackupSet } from './backup-set.ts';
-import { chunkStatQueryOf } from './chunk-stats.ts';
 import { ChunkSink } from './chunk-sink.ts';
 import { manifestPartition, surveyDisk, type DiskSurvey } from './disk-survey.ts';
 import type { BackupNotice, BackupObserver, BackupStage } from './observer.ts';
@@ -124,13 +123,6 @@ export async function takeBackup(server: BackupServer, keys: SetKeys, request: B
       data: { setBlockSize: opened.set.blockSize, setCodec: opened.set.codec },
     });
   }
-  const stats = chunkStatQueryOf(server);
-  if (!stats) {
-    notice({
-      level: 'info', code: 'backup.no-chunk-stats',
-      message: 'the server cannot report which chunks it already holds: every distinct chunk of this backup is uploaded (the server keeps one copy of each)',
-    });
-  }
 
   stage('surveying');
   const disks: PlannedDisk[] = [];
@@ -156,7 +148,7 @@ export async function takeBackup(server: BackupServer, keys: SetKeys, request: B
   const transferLimit = options.transferLimit && clock ? new RateLimiter(options.transferLimit, clock, options.utcOffsetMinutes, burst) : undefined;
   const sink = new ChunkSink({
     server, codec: opened.codec, channels: options.channels, call, onChange: report,
-    ...(stats ? { stats } : {}), ...(transferLimit ? { transferLimit } : {}),
+    ...(transferLimit ? { transferLimit } : {}),
   });
   live.sink = sink;
 

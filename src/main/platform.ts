@@ -1,14 +1,23 @@
 /**
- * Which adapters this process uses. The only place that looks at process.platform; Windows disks
- * arrive with the Windows adapter (src/adapters/win32), until then they are refused clearly.
+ * Which disk adapter this process uses: the only place that looks at process.platform for disks.
+ * Windows opens \\.\PhysicalDriveN and image files through kernel32 (koffi); Linux through node:fs.
  */
 import { LinuxBlockDeviceOpener } from '../adapters/linux/linux-opener.ts';
 import { RecoveryError } from '../core/errors.ts';
-import type { BlockDevice, OpenOptions } from '../ports/block-device.ts';
+import type { BlockDevice, BlockDeviceOpener, OpenOptions } from '../ports/block-device.ts';
 
-export async function openDisk(path: string, options: OpenOptions): Promise<BlockDevice> {
-  if (process.platform === 'linux') return new LinuxBlockDeviceOpener().open(path, options);
-  throw new RecoveryError('platform.unsupported', `opening disks on ${process.platform} is not supported by this build (Linux only so far)`, {
+async function platformOpener(): Promise<BlockDeviceOpener> {
+  if (process.platform === 'linux') return new LinuxBlockDeviceOpener();
+  if (process.platform === 'win32') {
+    // Loaded only on Windows: koffi's win32 addon is not there anywhere else.
+    const { Win32BlockDeviceOpener } = await import('../adapters/win32/win32-opener.ts');
+    return new Win32BlockDeviceOpener();
+  }
+  throw new RecoveryError('platform.unsupported', `opening disks on ${process.platform} is not supported (Linux and Windows are)`, {
     data: { platform: process.platform },
   });
+}
+
+export async function openDisk(path: string, options: OpenOptions): Promise<BlockDevice> {
+  return (await platformOpener()).open(path, options);
 }

@@ -1,17 +1,15 @@
 /**
  * The INF parser and the ranking over it survive what a driver folder on a USB stick may hold:
- * random bytes, random INF-ish text and mutated real INFs. No exception, and every parse finishes
- * quickly (a hang or runaway backtracking would show up as a slow run).
+ * random bytes, random INF-ish text and mutated real INFs. No exception, and a result of the
+ * promised shape (a hang would run into the test's time-out).
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { devicesFor, isBootCritical, parseInf } from '../../../../src/core/drivers/inf.ts';
 import { rankDrivers } from '../../../../src/core/drivers/match.ts';
 import { INF_FIXTURES, infBytes } from './inf-fixtures.ts';
 
 const RUNS = 10_000;
-/** Generous for a parse of ≤ 40 KB on a busy machine; a hang or quadratic blow-up is far slower. */
-const MAX_MS_PER_PARSE = 250;
 
 const fixtures = INF_FIXTURES.map(infBytes);
 
@@ -34,36 +32,31 @@ function mutate(source: Uint8Array, edits: readonly { at: number; byte: number; 
   return out;
 }
 
-function exercise(input: Uint8Array | string): number {
-  const start = performance.now();
+/** Parses, lists devices and ranks; true when every answer has the promised shape. */
+function exercise(input: Uint8Array | string): boolean {
   const inf = parseInf(input);
-  for (const device of devicesFor(inf, { arch: 'amd64' })) isBootCritical(inf, device, 'amd64');
-  rankDrivers({ hardwareIds: ['PCI\\VEN_1AF4&DEV_1001'], compatibleIds: ['PCI\\CC_0100'] }, [{ source: 'x', inf }], { arch: 'amd64' });
-  return performance.now() - start;
+  const devices = devicesFor(inf, { arch: 'amd64' });
+  const flags = devices.map((device) => isBootCritical(inf, device, 'amd64'));
+  const ranked = rankDrivers({ hardwareIds: ['PCI\\VEN_1AF4&DEV_1001'], compatibleIds: ['PCI\\CC_0100'] }, [{ source: 'x', inf }], { arch: 'amd64' });
+  return Array.isArray(devices) && flags.every((f) => typeof f === 'boolean') && Array.isArray(ranked);
 }
 
 describe('INF parser fuzz', () => {
   it(`survives ${RUNS} random byte strings`, () => {
-    let slowest = 0;
     fc.assert(fc.property(fc.uint8Array({ maxLength: 2048 }), (bytes) => {
-      slowest = Math.max(slowest, exercise(bytes));
+      return exercise(bytes);
     }), { numRuns: RUNS });
-    expect(slowest).toBeLessThan(MAX_MS_PER_PARSE);
   });
 
   it(`survives ${RUNS} random INF-like texts`, () => {
-    let slowest = 0;
     fc.assert(fc.property(infText, (text) => {
-      slowest = Math.max(slowest, exercise(text));
+      return exercise(text);
     }), { numRuns: RUNS });
-    expect(slowest).toBeLessThan(MAX_MS_PER_PARSE);
   });
 
   it(`survives ${RUNS} mutated real INFs`, () => {
-    let slowest = 0;
     fc.assert(fc.property(mutation, ({ fixture, edits }) => {
-      slowest = Math.max(slowest, exercise(mutate(fixtures[fixture]!, edits)));
+      return exercise(mutate(fixtures[fixture]!, edits));
     }), { numRuns: RUNS });
-    expect(slowest).toBeLessThan(MAX_MS_PER_PARSE);
   });
 });

@@ -6,6 +6,7 @@
  *   A writable open is exclusive (O_EXCL), so the kernel refuses it while the disk is mounted.
  * - Never O_CREAT and never past the end: opening or writing cannot create or grow a target.
  */
+import { checkBlockTransfer } from '../../core/block-transfer.ts';
 import { constants } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
@@ -68,18 +69,6 @@ export async function writeFully(file: PositionalFile, path: string, data: Uint8
   }
 }
 
-/** The port's alignment and bounds rules; the memory adapter applies the same ones. */
-function checkTransfer(path: string, g: DiskGeometry, offset: bigint, length: number): void {
-  const sector = BigInt(g.logicalSectorSize);
-  if (!Number.isSafeInteger(length) || length < 0 || offset < 0n || offset + BigInt(length) > g.sizeBytes) {
-    throw new RecoveryError('device.out-of-range', `${path}: ${length} bytes at offset ${offset} are outside the disk (${g.sizeBytes} bytes)`,
-      { data: { path, offset, length, sizeBytes: g.sizeBytes } });
-  }
-  if (offset % sector !== 0n || BigInt(length) % sector !== 0n) {
-    throw new RecoveryError('device.unaligned', `${path}: ${length} bytes at offset ${offset} are not aligned to ${sector}-byte sectors`,
-      { data: { path, offset, length, sectorSize: g.logicalSectorSize } });
-  }
-}
 
 /** Size and sector sizes of what `handle` refers to, or why it is not a disk. */
 async function probe(handle: FileHandle, path: string, options: OpenOptions): Promise<{ geometry: DiskGeometry; readOnly: boolean }> {
@@ -142,7 +131,7 @@ export class ImageFileDevice implements BlockDevice {
 
   async read(offset: bigint, length: number): Promise<Uint8Array> {
     this.checkOpen();
-    checkTransfer(this.path, this.geometry, offset, length);
+    checkBlockTransfer(this.path, this.geometry, offset, length);
     // A fresh array, never a view into Node's shared Buffer pool.
     const buffer = new Uint8Array(length);
     await readFully(this.handle, this.path, buffer, Number(offset));
@@ -154,7 +143,7 @@ export class ImageFileDevice implements BlockDevice {
     if (this.readOnly) {
       throw new RecoveryError('device.read-only', `${this.path} was opened read-only`, { data: { path: this.path, offset } });
     }
-    checkTransfer(this.path, this.geometry, offset, data.length);
+    checkBlockTransfer(this.path, this.geometry, offset, data.length);
     await writeFully(this.handle, this.path, data, Number(offset));
   }
 

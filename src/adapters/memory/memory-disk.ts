@@ -5,6 +5,7 @@
  * Writes stay volatile until flush(): `durableSnapshot()` is what a power cut would leave, which
  * lets tests prove that code flushes before it reports success.
  */
+import { checkBlockTransfer } from '../../core/block-transfer.ts';
 import { RecoveryError } from '../../core/errors.ts';
 import type { DiskGeometry } from '../../core/partition/types.ts';
 import type { SectorSize } from '../../core/units.ts';
@@ -65,18 +66,6 @@ export interface MemoryDiskOptions {
   readonly readOnly?: boolean;
 }
 
-/** The port's alignment and bounds rules, as the Linux adapter applies them. */
-function checkTransfer(path: string, g: DiskGeometry, offset: bigint, length: number): void {
-  const sector = BigInt(g.logicalSectorSize);
-  if (!Number.isSafeInteger(length) || length < 0 || offset < 0n || offset + BigInt(length) > g.sizeBytes) {
-    throw new RecoveryError('device.out-of-range', `${path}: ${length} bytes at offset ${offset} are outside the disk (${g.sizeBytes} bytes)`,
-      { data: { path, offset, length, sizeBytes: g.sizeBytes } });
-  }
-  if (offset % sector !== 0n || BigInt(length) % sector !== 0n) {
-    throw new RecoveryError('device.unaligned', `${path}: ${length} bytes at offset ${offset} are not aligned to ${sector}-byte sectors`,
-      { data: { path, offset, length, sectorSize: g.logicalSectorSize } });
-  }
-}
 
 export class MemoryDisk implements BlockDevice {
   private closed = false;
@@ -128,7 +117,7 @@ export class MemoryDisk implements BlockDevice {
 
   async read(offset: bigint, length: number): Promise<Uint8Array> {
     this.checkOpen();
-    checkTransfer(this.path, this.geometry, offset, length);
+    checkBlockTransfer(this.path, this.geometry, offset, length);
     return this.store.read(Number(offset), length);
   }
 
@@ -137,7 +126,7 @@ export class MemoryDisk implements BlockDevice {
     if (this.readOnly) {
       throw new RecoveryError('device.read-only', `${this.path} was opened read-only`, { data: { path: this.path, offset } });
     }
-    checkTransfer(this.path, this.geometry, offset, data.length);
+    checkBlockTransfer(this.path, this.geometry, offset, data.length);
     this.store.write(Number(offset), data);
   }
 

@@ -12,6 +12,7 @@
  *   aligned memory) in pieces of at most PIECE_BYTES, positioned by the OVERLAPPED offset (never the
  *   shared file pointer), on koffi worker threads so the event loop keeps running.
  */
+import { checkBlockTransfer } from '../../core/block-transfer.ts';
 import { RecoveryError } from '../../core/errors.ts';
 import type { DiskGeometry } from '../../core/partition/types.ts';
 import { isSectorSize } from '../../core/units.ts';
@@ -76,17 +77,6 @@ function asDeviceError(e: unknown, path: string, what: string): unknown {
   return e instanceof Win32CallError ? deviceError(e.win32Error, path, what, { call: e.call }) : e;
 }
 
-function checkTransfer(path: string, g: DiskGeometry, offset: bigint, length: number): void {
-  const sector = BigInt(g.logicalSectorSize);
-  if (!Number.isSafeInteger(length) || length < 0 || offset < 0n || offset + BigInt(length) > g.sizeBytes) {
-    throw new RecoveryError('device.out-of-range', `${path}: ${length} bytes at offset ${offset} are outside the disk (${g.sizeBytes} bytes)`,
-      { data: { path, offset, length, sizeBytes: g.sizeBytes } });
-  }
-  if (offset % sector !== 0n || BigInt(length) % sector !== 0n) {
-    throw new RecoveryError('device.unaligned', `${path}: ${length} bytes at offset ${offset} are not aligned to ${sector}-byte sectors`,
-      { data: { path, offset, length, sectorSize: g.logicalSectorSize } });
-  }
-}
 
 /** OVERLAPPED (32 bytes) carrying only the position: Offset at 16, OffsetHigh at 20. */
 function overlappedAt(offset: bigint): Uint8Array {
@@ -222,7 +212,7 @@ export class PhysicalDrive implements BlockDevice {
 
   async read(offset: bigint, length: number): Promise<Uint8Array> {
     this.checkOpen();
-    checkTransfer(this.path, this.geometry, offset, length);
+    checkBlockTransfer(this.path, this.geometry, offset, length);
     const out = new Uint8Array(length);
     await this.track(this.pieces(offset, length, async (at, within, size, buffer) => {
       await this.transferFully('read', buffer, size, at);
@@ -236,7 +226,7 @@ export class PhysicalDrive implements BlockDevice {
     if (this.readOnly) {
       throw new RecoveryError('device.read-only', `${this.path} was opened read-only`, { data: { path: this.path, offset } });
     }
-    checkTransfer(this.path, this.geometry, offset, data.length);
+    checkBlockTransfer(this.path, this.geometry, offset, data.length);
     // Copied into our own buffer before the call returns: the caller may reuse `data` at once.
     await this.track(this.pieces(offset, data.length, async (at, within, size, buffer) => {
       buffer.bytes.set(data.subarray(within, within + size));

@@ -167,7 +167,7 @@ export function agentCommand(deps: AgentCommandDeps = defaultAgentDeps): Command
     path: ['agent'],
     summary: 'Run the appliance agent: register with the backup server and execute the restore jobs it assigns.',
     options: {
-      headless: { type: 'boolean', description: 'Run without the TUI (required in this build).' },
+      headless: { type: 'boolean', description: 'Run without screens (required; `lifeline appliance` is the console with screens).' },
       server: { type: 'string', valueName: 'HOST[:PORT]', description: 'Backup server address; port 50305, or 60305 with --ssl.' },
       ssl: { type: 'boolean', description: 'Use TLS (port 60305 unless given).' },
       fingerprint: { type: 'string', valueName: 'SHA256', description: "Pin the server certificate's SHA-256 fingerprint." },
@@ -180,7 +180,7 @@ export function agentCommand(deps: AgentCommandDeps = defaultAgentDeps): Command
     },
     details: 'Exit status with --once: 0 succeeded, 1 failed, 3 sent back to idle (precondition). Without --once the agent runs until stopped (SIGINT/SIGTERM).',
     async run(args, io) {
-      if (!booleanOption(args, 'headless')) throw new UsageError('this build has no TUI yet: run the agent with --headless');
+      if (!booleanOption(args, 'headless')) throw new UsageError('the agent runs without a screen only with --headless; the console with screens is `lifeline appliance`');
       if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
       const config = resolveAgentConfig(await readSettings(stringOption(args, 'settings')), flagsOf(args));
       const identity = await identityOf(config, deps);

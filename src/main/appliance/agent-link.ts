@@ -22,22 +22,16 @@ import type { ScriptRunner } from '../../app/restore/scripts.ts';
 import { serverUrl } from '../../core/appliance-settings.ts';
 import { isRecoveryError, RecoveryError } from '../../core/errors.ts';
 import type { AgentIdentity, HardwareInventory } from '../../core/protocol/jobs.ts';
-import type { AsrSession } from '../../ports/asr-session.ts';
 import type { BackupServer } from '../../ports/backup-server.ts';
 import type { BlockDeviceOpener } from '../../ports/block-device.ts';
-import type { BootTool } from '../../ports/boot-tool.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { DriverTool } from '../../ports/driver-tool.ts';
 import type { AgentEvent, AgentHandle } from '../../tui/services.ts';
 import type { ServerSettings } from '../../tui/state/server-form.ts';
 import { AgentEventBridge } from './agent-events.ts';
 
-/** The finishing steps' tools of this platform (Linux: each says why it is skipped). */
-export interface FinishingTools {
-  readonly drivers: DriverTool;
-  readonly boot: BootTool;
-  readonly asr: AsrSession;
-}
+import type { FinishingTools } from './finishing-tools.ts';
+
+export type { FinishingTools };
 
 export interface AgentLinkOptions {
   /** The machine's boot firmware as the server should see it. */

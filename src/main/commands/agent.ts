@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { hostname as osHostname, networkInterfaces } from 'node:os';
-import { linuxAsrSession, linuxBootTool, linuxDriverTool } from '../../adapters/linux/unsupported-tools.ts';
+import { finishingToolsForPlatform } from '../appliance/finishing-tools.ts';
 import { ChildProcessRunner } from '../../adapters/node/child-process-runner.ts';
 import { connectBackupServer } from '../../adapters/node/http-backup-server.ts';
 import { NodeSetKeys } from '../../adapters/node/set-keys.ts';
@@ -189,11 +189,12 @@ export function agentCommand(deps: AgentCommandDeps = defaultAgentDeps): Command
       const release = deps.onStop?.(() => stopper.abort(new Error('stopped by a signal')));
       const observer = logObserver(io, deps.clock);
       const passphrase = config.passphrase;
+      const tools = await finishingToolsForPlatform();
       const session = new AgentSession({
         server, clock: deps.clock, identity, pollMs: config.pollSeconds * 1000,
         runRestore: (run, signal) => runRestoreJob(run, {
           server, keys: new NodeSetKeys(), disks: deps.disks, clock: deps.clock, inventory: identity.inventory,
-          drivers: linuxDriverTool, boot: linuxBootTool, asr: linuxAsrSession, scripts: deps.scripts, observer,
+          drivers: tools.drivers, boot: tools.boot, asr: tools.asr, scripts: deps.scripts, observer,
           ...(passphrase === undefined ? {} : { passphrase: async () => passphrase }),
         }, signal),
       });

@@ -4,7 +4,6 @@
  * and runs the screen until the process ends (on WinPE it never quits: it is the shell).
  */
 import { existsSync } from 'node:fs';
-import { linuxAsrSession, linuxBootTool, linuxDriverTool } from '../../adapters/linux/unsupported-tools.ts';
 import { ChildProcessRunner } from '../../adapters/node/child-process-runner.ts';
 import { LinuxBlockDeviceOpener } from '../../adapters/linux/linux-opener.ts';
 import type { BlockDeviceOpener } from '../../ports/block-device.ts';
@@ -13,7 +12,8 @@ import type { ApplianceServices } from '../../tui/services.ts';
 import { initialApp } from '../../tui/state/app-state.ts';
 import { parseLanguage } from '../../tui/state/i18n.ts';
 import { ApplianceView } from '../../tui/views/appliance-view.ts';
-import { agentStarter, type FinishingTools } from '../appliance/agent-link.ts';
+import { agentStarter } from '../appliance/agent-link.ts';
+import { finishingToolsForPlatform } from '../appliance/finishing-tools.ts';
 import { describeDisks } from '../appliance/disk-list.ts';
 import { platformShell, runShell } from '../appliance/host-shell.ts';
 import { createLinuxServices } from '../appliance/linux-services.ts';
@@ -51,20 +51,6 @@ async function diskOpener(): Promise<BlockDeviceOpener> {
   return new Win32BlockDeviceOpener();
 }
 
-/**
- * The finishing steps' tools. Linux: each step says why it is skipped. Windows: the dism/bcdboot/
- * reg implementations of these ports are not part of this build yet, so the steps say that.
- */
-function finishingTools(): FinishingTools {
-  if (process.platform !== 'win32') return { drivers: linuxDriverTool, boot: linuxBootTool, asr: linuxAsrSession };
-  const skipped = (what: string) => async () => ({ status: 'skipped' as const, why: `${what} is not wired into this build of the appliance yet; do it from the Command prompt` });
-  return {
-    drivers: { injectDrivers: skipped('driver injection (dism /Add-Driver)') },
-    boot: { makeBootable: skipped('boot repair (bcdboot, bcdedit)') },
-    asr: { setRestoreSession: skipped('the ASR RestoreSession registry values') },
-  };
-}
-
 /** --firmware, else the boot media's, else what this host booted with. */
 function firmwareOf(o: ApplianceOptions, media: MediaSettings | undefined): 'bios' | 'uefi' {
   if (o.firmware !== undefined) return o.firmware;
@@ -74,7 +60,7 @@ function firmwareOf(o: ApplianceOptions, media: MediaSettings | undefined): 'bio
 
 async function servicesFor(o: ApplianceOptions, settings: SettingsStore, media: MediaSettings | undefined): Promise<ApplianceServices> {
   const startAgent = agentStarter({
-    firmware: firmwareOf(o, media), disks: o.disks, protectedDisks: media?.protectedDisks ?? [], opener: await diskOpener(), tools: finishingTools(),
+    firmware: firmwareOf(o, media), disks: o.disks, protectedDisks: media?.protectedDisks ?? [], opener: await diskOpener(), tools: await finishingToolsForPlatform(),
     ...(media?.passphrase === undefined ? {} : { passphrase: media.passphrase }),
     ...(media?.machineId === undefined ? {} : { machineId: media.machineId }),
     ...(media?.pollSeconds === undefined ? {} : { pollMs: media.pollSeconds * 1000 }),

@@ -70,18 +70,23 @@ export async function startRun(db: SqlDatabase, tenantId: string, jobId: string,
   });
 }
 
-/** The agent asks for work: its oldest queued run becomes running. Null when there is none. */
+/**
+ * The agent asks for work. An agent asks only while it runs nothing, so a run of its that is still
+ * "running" was interrupted (the appliance was killed or the machine rebooted): it gets that run
+ * back first, to resume it from the job's journal. Otherwise its oldest queued run becomes running.
+ * Null when there is none.
+ */
 export async function claimRun(db: SqlDatabase, tenantId: string, agentId: string, now: Date): Promise<{ run: JobRun; job: Job } | null> {
   if (!isUuid(tenantId) || !isUuid(agentId)) return null;
   return db.transaction(async (tx) => {
     const { rows } = await tx.query<{ id: string }>(
       `SELECT r.id FROM job_runs r JOIN jobs j ON j.id = r.job_id AND j.tenant_id = r.tenant_id
-       WHERE r.tenant_id = $1 AND j.agent_id = $2 AND r.state = 'queued'
-       ORDER BY r.queued_at, r.id LIMIT 1 FOR UPDATE OF r SKIP LOCKED`,
+       WHERE r.tenant_id = $1 AND j.agent_id = $2 AND r.state IN ('running', 'queued')
+       ORDER BY (r.state = 'running') DESC, r.queued_at, r.id LIMIT 1 FOR UPDATE OF r SKIP LOCKED`,
       [tenantId, agentId],
     );
     if (rows[0] === undefined) return null;
-    const { rows: runs } = await tx.query<RunRow>(`UPDATE job_runs SET state = 'running', started_at = $2 WHERE id = $1 RETURNING *`, [rows[0].id, now]);
+    const { rows: runs } = await tx.query<RunRow>(`UPDATE job_runs SET state = 'running', started_at = COALESCE(started_at, $2) WHERE id = $1 RETURNING *`, [rows[0].id, now]);
     const run = toRun(runs[0]!);
     const { rows: jobs } = await tx.query<Parameters<typeof toJob>[0]>('SELECT * FROM jobs WHERE id = $1', [run.jobId]);
     return { run, job: toJob(jobs[0]!) };

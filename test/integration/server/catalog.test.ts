@@ -488,7 +488,12 @@ function describeCatalog(engine: string, makeDb: MakeDb): void {
       const claimed = await catalog.claimRun(m.tenant, m.agent);
       expect(claimed?.run).toMatchObject({ id: queued.id, state: 'running', startedAt: now });
       expect(claimed?.job.id).toBe(job.id);
-      expect(await catalog.claimRun(m.tenant, m.agent)).toBeNull();
+      // An agent asks again only after it was interrupted (killed, rebooted): it gets the same run
+      // back, with its first start time, to resume it.
+      advance(1000);
+      const reclaimed = await catalog.claimRun(m.tenant, m.agent);
+      expect(reclaimed?.run).toMatchObject({ id: queued.id, state: 'running', startedAt: claimed?.run.startedAt });
+      expect(await catalog.claimRun(m.tenant, stranger.agent)).toBeNull();
 
       expect((await catalog.updateRunProgress(m.tenant, queued.id, { bytesDone: 4096, bytesTotal: 8192 })).progress).toEqual({ bytesDone: 4096, bytesTotal: 8192 });
       const events = [];

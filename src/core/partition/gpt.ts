@@ -233,17 +233,9 @@ export function encodeGptEntries(table: GptTable, entrySectors: bigint): Uint8Ar
   return array;
 }
 
-export interface GptHeaderFields {
-  readonly myLba: bigint;
-  readonly alternateLba: bigint;
-  readonly firstUsableLba: bigint;
-  readonly lastUsableLba: bigint;
-  readonly diskGuid: string;
-  readonly partitionEntryLba: bigint;
-  readonly numberOfEntries: number;
-  readonly sizeOfEntry: number;
-  readonly entryArrayCrc32: number;
-}
+/** What encodeGptHeader needs: the header's own fields, without what parsing derives (CRC, validity). */
+export type GptHeaderFields = Pick<GptHeader, 'myLba' | 'alternateLba' | 'firstUsableLba' | 'lastUsableLba' | 'diskGuid'
+  | 'partitionEntryLba' | 'numberOfEntries' | 'sizeOfEntry' | 'entryArrayCrc32'>;
 
 /** One header sector: revision 1.0, 92-byte header, zero-filled, header CRC computed last. */
 export function encodeGptHeader(fields: GptHeaderFields, sectorSize: SectorSize): Uint8Array {

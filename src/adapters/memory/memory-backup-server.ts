@@ -92,6 +92,10 @@ export class MemoryBackupServer implements BackupServer {
   async nextRun(): Promise<AssignedRun | undefined> {
     this.registered('nextRun');
     if (!this.bound) throw new RecoveryError('agent.not-bound', 'this machine is not bound yet: an administrator must bind it on the server');
+    // Like the real server: an agent asks only while idle, so a run of its still running was
+    // interrupted and comes back first, to be resumed.
+    const interrupted = [...this.runs.values()].find((r) => r.state === 'running');
+    if (interrupted) return interrupted.run;
     const runId = this.queue.shift();
     if (runId === undefined) return undefined;
     const record = this.runs.get(runId) as RunRecord;

@@ -5,7 +5,8 @@
  * and terminfo, and runs CLI commands against real files.
  *
  * Slow (two ~15 s builds, wine start-up) and the first run fetches ~75 MB with `npm pack`, so it
- * runs only with LIFELINE_TEST_EXE=1 (`npm run test:exe`); plain `vitest run` skips it.
+ * runs only with LIFELINE_TEST_EXE=1, which `npm test` (and so CI) and `npm run test:exe` set; a
+ * plain `vitest run` skips it.
  * Wine 8 (Debian 12) lacks bcryptprimitives.dll, which Windows 8+ and WinPE have and Rust-built
  * addons (lz4-napi) import; the test prefix gets a forwarder DLL for it (helpers/forwarder-dll.ts).
  */

@@ -20,17 +20,9 @@ import type { SqlDatabase } from '../../../src/server/catalog/sql-database.ts';
 import type { ByteRange, JobInput } from '../../../src/server/catalog/types.ts';
 import { startPostgres, type PostgresServer } from '../../helpers/postgres.ts';
 import { tempDir } from '../../helpers/run.ts';
+import { codeOf } from '../../helpers/error-code.ts';
 
 /** The RecoveryError code a promise rejects with. */
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (isRecoveryError(e)) return e.code;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
 
 const hashOf = (text: string): string => createHash('sha256').update(text).digest('hex');
 const T0 = new Date('2025-06-01T00:00:00Z');

@@ -14,18 +14,10 @@ import { main } from '../../../src/main/cli.ts';
 import { loadTlsMaterial } from '../../../src/server/tls.ts';
 import { mustRun } from '../../helpers/run.ts';
 import { agentIdentity, startTestServer, testBlock, uploadPoint, type TestServer } from '../../helpers/test-server.ts';
+import { codeOf } from '../../helpers/error-code.ts';
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (isRecoveryError(e)) return e.code;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
 
 async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -7,19 +7,10 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectBackupServer } from '../../../src/adapters/node/http-backup-server.ts';
-import { isRecoveryError } from '../../../src/core/errors.ts';
 import { DEFAULT_RESTORE_OPTIONS } from '../../../src/core/protocol/jobs.ts';
 import { agentIdentity, startTestServer, testBlock, uploadPoint, type TestServer } from '../../helpers/test-server.ts';
+import { codeOf } from '../../helpers/error-code.ts';
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (isRecoveryError(e)) return e.code;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
 
 interface RawAnswer {
   readonly status: number;

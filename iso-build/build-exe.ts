@@ -17,6 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ChildProcessRunner } from '../src/adapters/node/child-process-runner.ts';
+import { runIfMain } from './steps/run-as-script.ts';
 import type { ProcessRunner } from '../src/ports/process-runner.ts';
 import { bundleApp } from './steps/bundle.ts';
 import { injectBlob } from './steps/inject.ts';
@@ -124,9 +125,4 @@ async function cli(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  cli(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => {
-    process.stderr.write(`build-exe: ${(e as Error).message}\n`);
-    process.exitCode = 1;
-  });
-}
+runIfMain(import.meta.url, 'build-exe', cli);

@@ -19,6 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ChildProcessRunner } from '../src/adapters/node/child-process-runner.ts';
+import { runIfMain } from './steps/run-as-script.ts';
 import { parseApplianceSettings } from '../src/core/appliance-settings.ts';
 import { decodeCatalog } from '../src/core/drivers/catalog.ts';
 import type { DriverCatalog } from '../src/core/drivers/catalog.ts';
@@ -226,9 +227,4 @@ async function cli(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  cli(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => {
-    process.stderr.write(`build-iso: ${(e as Error).message}\n`);
-    process.exitCode = 1;
-  });
-}
+runIfMain(import.meta.url, 'build-iso', cli);

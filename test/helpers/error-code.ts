@@ -11,3 +11,13 @@ export async function codeOf(p: Promise<unknown>): Promise<string> {
   }
   throw new Error('expected a rejection');
 }
+
+/** The RecoveryError code `fn` throws, a marked text for any other throw, undefined when it does not throw. */
+export function thrownCode(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    return isRecoveryError(e) ? e.code : `non-RecoveryError: ${String(e)}`;
+  }
+  return undefined;
+}

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { isRecoveryError } from '../../../../src/core/errors.ts';
 import { crc32 } from '../../../../src/core/partition/crc32.ts';
 import {
   encodeGpt, encodeGptHeader, gptLayoutFor, gptTableFromHeader, isValidEntryGeometry, parseGptEntries, parseGptHeader, protectiveMbrForTable,
@@ -8,6 +7,7 @@ import { GPT_TYPE } from '../../../../src/core/partition/guid.ts';
 import { makeMbrEntry, parseMbr, protectiveMbrFor } from '../../../../src/core/partition/mbr.ts';
 import type { DiskGeometry, GptPartition, GptTable } from '../../../../src/core/partition/types.ts';
 import { MiB } from '../../../../src/core/units.ts';
+import { thrownCode } from '../../../helpers/error-code.ts';
 
 const geometry = (sizeBytes: bigint, ss: 512 | 4096 = 512): DiskGeometry => ({ sizeBytes, logicalSectorSize: ss, physicalSectorSize: ss });
 
@@ -27,14 +27,6 @@ const recovery: GptPartition = {
   attributes: 0x8000000000000001n, name: 'Recovery ü😀',
 };
 
-function thrownCode(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return isRecoveryError(e) ? e.code : `non-RecoveryError: ${String(e)}`;
-  }
-  return undefined;
-}
 
 describe('GPT layout', () => {
   it('matches the reference placement for 512 and 4096-byte sectors', () => {

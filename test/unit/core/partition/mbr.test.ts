@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { isRecoveryError } from '../../../../src/core/errors.ts';
 import {
   chsFor, emptyMbrEntry, encodeEbrChain, encodeMbr, isHybridMbr, isProtectiveMbr, makeMbrEntry, parseEbr, parseMbr, protectiveMbrFor,
 } from '../../../../src/core/partition/mbr.ts';
 import type { MbrTable } from '../../../../src/core/partition/types.ts';
 import { GiB, MiB } from '../../../../src/core/units.ts';
+import { thrownCode } from '../../../helpers/error-code.ts';
 
 const hexBytes = (text: string): Uint8Array => Uint8Array.from(text.split(/\s+/).filter(Boolean), (b) => parseInt(b, 16));
 
@@ -18,14 +18,6 @@ function sfdiskSector0(): Uint8Array {
   return s;
 }
 
-function thrownCode(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return isRecoveryError(e) ? e.code : `non-RecoveryError: ${String(e)}`;
-  }
-  return undefined;
-}
 
 describe('parseMbr', () => {
   it('decodes signature, entries and the active flag of a real sfdisk sector', () => {

@@ -21,6 +21,11 @@ function tmux(...args: string[]): string {
   return execFileSync('tmux', ['-S', socket, ...args], { encoding: 'utf8' });
 }
 
+/** For clean-up: nothing printed, and no error when there is nothing left to end. */
+function tmuxQuietly(...args: string[]): void {
+  try { execFileSync('tmux', ['-S', socket, ...args], { stdio: 'ignore' }); } catch { /* already gone */ }
+}
+
 export class TmuxSession {
   private constructor(readonly name: string) {}
 
@@ -37,9 +42,14 @@ export class TmuxSession {
     return new TmuxSession(name);
   }
 
+  /** Ends this session; the programs in it get SIGHUP. */
+  kill(): void {
+    tmuxQuietly('kill-session', '-t', this.name);
+  }
+
   /** Ends the tmux server of this test process and every session in it. */
   static killAll(): void {
-    try { tmux('kill-server'); } catch { /* no server left */ }
+    tmuxQuietly('kill-server');
     rmSync(socket, { force: true });
   }
 

@@ -2,7 +2,8 @@
  * lifeline.exe, built twice the way `npm run build:exe` does: byte-for-byte the same both times,
  * a well-formed PE (signature gone exactly as osslsigncode removes it, checksum valid, SEA fuse
  * set, blob inside), and — under wine — a program that starts, loads its embedded native addons
- * and terminfo, and runs CLI commands against real files.
+ * and terminfo, runs CLI commands against real files, and shows the recovery console in a
+ * terminal (tmux) and follows keys.
  *
  * Slow (two ~15 s builds, wine start-up) and the first run fetches ~75 MB with `npm pack`, so it
  * runs only with LIFELINE_TEST_EXE=1, which `npm test` (and so CI) and `npm run test:exe` set; a
@@ -23,9 +24,26 @@ import { ChildProcessRunner } from '../../../src/adapters/node/child-process-run
 import { forwarderDll } from '../../helpers/forwarder-dll.ts';
 import { makeGptUefiDisk } from '../../helpers/fixture-disks.ts';
 import { mustRun, runTool, tempDir } from '../../helpers/run.ts';
+import { hasTmux, TmuxSession } from '../../tui/tmux.ts';
 
 const enabled = process.env.LIFELINE_TEST_EXE === '1';
 if (!enabled) console.info('exe-build.test.ts skipped: set LIFELINE_TEST_EXE=1 or run `npm run test:exe` (builds lifeline.exe twice, ~1 min)');
+
+/** A word for sh, single-quoted. */
+const shellQuote = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Width of the tmux pane the console runs in. Wine 8's console (conhost) accepts
+ * ENABLE_VIRTUAL_TERMINAL_PROCESSING, so node (libuv) writes blessed's escape sequences as they
+ * are, but it does not interpret them: it stores every character, sequences included, in its
+ * screen buffer, passes them on to the terminal, and adds a line break ("\r\n") each time that
+ * buffer's cursor passes the last column. The terminal (tmux) interprets the sequences, so the
+ * pane shows what a console with VT processing (Windows 10, WinPE) shows, except that each break
+ * moves the rest of a row one line down or splits a sequence (at 100 columns the first screen
+ * already gets six: "Command promp", "Type to" / " edit", stray "[5[3]"). A pane wider than
+ * everything the console writes during the test (~1.1k characters) gets none.
+ */
+const CONSOLE_COLUMNS = 2000;
 
 const packageVersion = async () => (JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -110,6 +128,8 @@ describe.skipIf(!enabled)('lifeline.exe', () => {
 
     const winPath = (path: string) => `Z:${path.replace(/\//g, '\\')}`;
 
+    afterAll(() => TmuxSession.killAll());
+
     beforeAll(async () => {
       if ((await runTool('sh', ['-c', 'command -v wine']).catch(() => undefined))?.exitCode !== 0) {
         skipReason = 'wine is not installed (apt-get install wine wine64)';
@@ -179,5 +199,42 @@ describe.skipIf(!enabled)('lifeline.exe', () => {
       expect(ours.identity).toBe(theirs.id.toLowerCase());
       expect(ours.partitions.map((p) => [p.startLba, p.sectorCount, p.uniqueGuid])).toEqual(theirs.partitions.map((p) => [p.start, p.size, p.uuid.toLowerCase()]));
     });
+
+    it('shows the recovery console in a terminal (windows-ansi, as on WinPE) and follows Down, Enter and Space', async (ctx) => {
+      if (skipReason) ctx.skip(skipReason);
+      if (!hasTmux) ctx.skip('tmux is not installed (apt-get install tmux)');
+      // No TERM, as on WinPE, so blessed picks windows-ansi; no TMUX, or blessed wraps its title for tmux.
+      // --simulate: no server, network or disks needed, the same first screen every time.
+      const session = TmuxSession.start(
+        `env -u TERM -u TMUX WINEPREFIX=${shellQuote(prefix)} WINEDEBUG=-all wine ${shellQuote(first.exe)} appliance --simulate`,
+        { cwd: dir.path, columns: CONSOLE_COLUMNS, rows: 30 },
+      );
+      try {
+        const tabs = ['Backup server', 'IPv4', 'IPv6', 'Driver update', 'Driver tools', 'Command prompt'];
+        // The menus, and the key hints: the last row the first screen draws.
+        const lines = await session.waitFor((l) => tabs.every((t) => l.some((r) => r.includes(t))) && l.some((r) => r.startsWith('Type to edit')), 60_000);
+        expect(lines[0]).toBe(`  [${tabs[0]}]|${tabs.slice(1).join('|')}`);
+        expect(lines[1]).toBe('-'.repeat(80));
+        expect(session.focusedRow(lines)).toMatch(/^> Server address +\[_ +\]/);
+        // The key hints sit on the console's last row: blessed took the size from the Windows console.
+        expect(lines).toHaveLength(30);
+        expect(lines[29]).toMatch(/^Type to edit/);
+
+        // Not Esc: wine's console reports a lone Esc as VK_ESCAPE without its character (0x1b),
+        // and libuv drops key events that have neither a character nor a VT sequence it knows.
+        session.keys('Down');
+        await session.waitFor((l) => session.focusedRow(l)?.startsWith('> Port ') === true && l.some((r) => r.startsWith('  Server address ')));
+        session.keys('Enter');
+        await session.waitFor((l) => session.focusedRow(l) === '> [ ] Enable SSL (port 60305)');
+        session.keys('Space');
+        const ticked = await session.waitFor((l) => session.focusedRow(l) === '> [x] Enable SSL (port 60305)');
+        expect(ticked.find((l) => l.includes('Port '))).toContain('[60305');
+        expect(ticked[29]).toMatch(/^Space\/Enter: tick or untick/);
+      } finally {
+        // SIGHUP ends the exe; wineserver -k ends whatever else this test prefix still runs.
+        session.kill();
+        await runTool('sh', ['-c', `WINEPREFIX=${shellQuote(prefix)} wineserver -k`]).catch(() => undefined);
+      }
+    }, 100_000);
   });
 });

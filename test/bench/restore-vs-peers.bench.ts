@@ -50,7 +50,7 @@ async function timed(run: () => Promise<unknown>): Promise<number> {
 }
 
 /** ~`bytes` of real files as tar pieces of 128 MiB (ntfscp copies files, not folders). */
-async function dataPieces(dir: string, bytes: number): Promise<string[]> {
+export async function dataPieces(dir: string, bytes: number): Promise<string[]> {
   await mustRun('sh', ['-c', `tar -C /usr -cf - share lib 2>/dev/null | head -c ${bytes} | split -b 128M - "$1/piece."`, 'sh', dir]);
   return (await mustRun('sh', ['-c', 'ls "$1"/piece.*', 'sh', dir])).trim().split('\n');
 }
@@ -64,7 +64,7 @@ interface NtfsDisk {
 }
 
 /** A GPT disk image with one NTFS partition from 1 MiB to the end, holding `files`; no mounting. */
-async function ntfsDisk(dir: string, name: string, diskBytes: number, files: readonly string[]): Promise<NtfsDisk> {
+export async function ntfsDisk(dir: string, name: string, diskBytes: number, files: readonly string[]): Promise<NtfsDisk> {
   const disk = join(dir, `${name}.img`);
   await blank(disk, diskBytes);
   await mustRun('sgdisk', ['-o', '-n', '1:2048:0', '-t', '1:0700', disk]);
@@ -91,7 +91,7 @@ function seconds(from: string | null | undefined, to: string | null | undefined)
 }
 
 /** One restore by a fresh agent process onto a blank image; the run's own step times. */
-async function restoreByAgent(server: TestServer, backup: FixtureBackup, target: string, machineId: string): Promise<RestoreRun> {
+export async function restoreByAgent(server: TestServer, backup: FixtureBackup, target: string, machineId: string): Promise<RestoreRun> {
   const settings = `${target}.json`;
   await writeFile(settings, JSON.stringify({ version: 1, machineId, hostname: 'bench-vm', pollSeconds: 1 }));
   await dropCaches();

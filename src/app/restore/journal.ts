@@ -8,6 +8,9 @@
  *    power cut could still lose.
  * 2. Updates are batched (every `everyBytes` written or `everyMs`, whichever comes first) and sent
  *    through the reconnect-window retry; the server merges them, so a repeated update is harmless.
+ *    A batch due during the restore is flushed and sent in the background, so the pipeline keeps
+ *    writing meanwhile (the flush covers at least what the batch names); its failure is thrown by
+ *    the next maybeFlush or flush.
  * 3. A resumed run does not trust the last `recheckBytes` before the end of each journaled range:
  *    the pipeline re-reads those units and restores them again unless they match the backup.
  */
@@ -25,7 +28,7 @@ export interface JournalPolicy {
   readonly recheckBytes: number;
 }
 
-export const DEFAULT_JOURNAL_POLICY: JournalPolicy = { everyBytes: 8 * 1024 * 1024, everyMs: 2_000, recheckBytes: 4 * 1024 * 1024 };
+export const DEFAULT_JOURNAL_POLICY: JournalPolicy = { everyBytes: 64 * 1024 * 1024, everyMs: 2_000, recheckBytes: 4 * 1024 * 1024 };
 
 /** How a unit of work relates to what an earlier attempt of the run finished. */
 export type ResumeState = 'todo' | 'done' | 'recheck';
@@ -40,6 +43,7 @@ export class RestoreJournal {
   private pendingBytes = 0;
   private lastFlushAt: number;
   private flushing: Promise<void> | undefined;
+  private backgroundFailure: { error: unknown } | undefined;
   private readonly flushers = new Map<string, () => Promise<void>>();
 
   private constructor(
@@ -86,16 +90,19 @@ export class RestoreJournal {
     await this.flush();
   }
 
-  /** Sends the batch when it is big or old enough (rule 2). */
+  /** Starts sending the batch when it is big or old enough and no flush is under way (rule 2). */
   async maybeFlush(): Promise<void> {
+    this.throwBackgroundFailure();
+    if (this.flushing !== undefined) return;
     if (this.pendingBytes >= this.policy.everyBytes || (this.pendingBytes > 0 && this.clock.now() - this.lastFlushAt >= this.policy.everyMs)) {
-      await this.flush();
+      this.flush(true).catch(() => undefined); // kept in backgroundFailure before anyone waiting resumes
     }
   }
 
   /** Flushes the devices, then sends everything recorded so far. One flush at a time. */
-  async flush(): Promise<void> {
-    while (this.flushing !== undefined) await this.flushing;
+  async flush(background = false): Promise<void> {
+    while (this.flushing !== undefined) await this.flushing.catch(() => undefined);
+    this.throwBackgroundFailure();
     if (this.pending.size === 0 && this.pendingMarks.length === 0) return;
     const ranges = this.pending;
     const marks = this.pendingMarks;
@@ -106,9 +113,19 @@ export class RestoreJournal {
     this.flushing = this.send(ranges, marks);
     try {
       await this.flushing;
+    } catch (error) {
+      if (background) this.backgroundFailure ??= { error };
+      throw error;
     } finally {
       this.flushing = undefined;
     }
+  }
+
+  private throwBackgroundFailure(): void {
+    const failure = this.backgroundFailure;
+    if (failure === undefined) return;
+    this.backgroundFailure = undefined;
+    throw failure.error;
   }
 
   private async send(ranges: Map<string, Extent[]>, marks: string[]): Promise<void> {

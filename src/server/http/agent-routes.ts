@@ -36,6 +36,7 @@ export function agentRoutes(deps: ApiDeps, auth: Authenticator): Route[] {
           machineId: identity.machineId, hostname: identity.hostname, firmware, hardware: identity.inventory as unknown as JsonObject,
         });
         const secret = await deps.secrets.issueAgentSecret(tenantId, agent.id);
+        auth.forgetAgent(agent.id);
         deps.log(`agent ${agent.id} (${identity.hostname}) registered${agent.bound ? '' : ', waiting to be bound'}`);
         return { json: { agentId: agent.id, secret, bound: agent.bound } };
       },

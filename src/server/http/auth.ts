@@ -40,8 +40,18 @@ function credentials(req: IncomingMessage): Credentials {
   return { scheme, value: m[2] as string };
 }
 
+/**
+ * How long a bound agent's credentials stay trusted without asking the catalog again on the data
+ * routes (chunk reads and writes, hundreds a second during a restore). Unbinding or re-registering
+ * forgets them at once; anything else that changes an agent shows there within this time.
+ */
+export const AGENT_CREDENTIAL_TTL_MS = 2000;
+const MAX_CACHED_CREDENTIALS = 10_000;
+
 export class Authenticator {
   private defaultTenantId: string | undefined;
+  /** Authorization header value → the bound agent it proved, and until when that is trusted. */
+  private readonly boundCredentials = new Map<string, { caller: AgentCaller; until: number }>();
 
   constructor(private readonly deps: ApiDeps) {}
 
@@ -72,6 +82,29 @@ export class Authenticator {
     const caller = await this.agent(req);
     if (!caller.agent.bound) throw new RecoveryError('agent.not-bound', 'this machine is not bound yet: an administrator must bind it on the server');
     return caller;
+  }
+
+  /**
+   * boundAgent for the data routes: a credential proved in the last AGENT_CREDENTIAL_TTL_MS is
+   * trusted without the two catalog queries (secret, agent row) that each request would cost.
+   */
+  async boundAgentCached(req: IncomingMessage): Promise<AgentCaller> {
+    const header = req.headers.authorization ?? '';
+    const now = this.deps.clock().getTime();
+    const hit = this.boundCredentials.get(header);
+    if (hit !== undefined && hit.until > now) return hit.caller;
+    this.boundCredentials.delete(header);
+    const caller = await this.boundAgent(req);
+    if (this.boundCredentials.size >= MAX_CACHED_CREDENTIALS) this.boundCredentials.clear();
+    this.boundCredentials.set(header, { caller, until: now + AGENT_CREDENTIAL_TTL_MS });
+    return caller;
+  }
+
+  /** Forget what was proved for this agent (it was unbound, or registered again with a new secret). */
+  forgetAgent(agentId: string): void {
+    for (const [header, { caller }] of this.boundCredentials) {
+      if (caller.agentId === agentId.toLowerCase()) this.boundCredentials.delete(header);
+    }
   }
 
   async operator(req: IncomingMessage, action: OperatorAction): Promise<OperatorCaller> {

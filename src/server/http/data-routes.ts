@@ -16,7 +16,7 @@ import type { BackupSet, JsonObject } from '../catalog/types.ts';
 import type { AgentSets } from './agent-sets.ts';
 import type { AgentCaller, Authenticator, Caller } from './auth.ts';
 import { LIMITS, declaredLength, isMediaType, readBody, readJson, tooLarge } from './body.ts';
-import { agentMayReadChunk } from './chunk-access.ts';
+import { ChunkReadAccess } from './chunk-access.ts';
 import type { ApiDeps } from './deps.ts';
 import { refuse } from './errors.ts';
 import type { Route } from './router.ts';
@@ -27,6 +27,7 @@ const REF_BATCH = 4096;
 
 export function dataRoutes(deps: ApiDeps, auth: Authenticator, sets: AgentSets, uploads: UploadTracker): Route[] {
   const { catalog } = deps;
+  const chunkAccess = new ChunkReadAccess(catalog.db, () => deps.clock().getTime());
 
   async function setOf(tenantId: string, setId: string): Promise<BackupSet> {
     const set = await catalog.getBackupSet(tenantId, setId);
@@ -180,9 +181,9 @@ export function dataRoutes(deps: ApiDeps, auth: Authenticator, sets: AgentSets, 
     {
       method: 'GET', path: '/v1/chunks/:chunkId',
       async handle({ req, params }) {
-        const caller = await auth.boundAgent(req);
+        const caller = await auth.boundAgentCached(req);
         const id = params.chunkId as string;
-        if (!(await agentMayReadChunk(catalog.db, caller.tenantId, caller.agentId, id))) {
+        if (!(await chunkAccess.mayRead(caller.tenantId, caller.agentId, id))) {
           throw refuse.forbidden(`chunk ${id} is not part of a set this agent's jobs reference`, { chunkId: id });
         }
         const blob = await (await deps.storeOf(caller.tenantId)).get(id);

@@ -63,7 +63,9 @@ export function operatorRoutes(deps: ApiDeps, auth: Authenticator, sets: AgentSe
         const caller = await auth.operator(req, 'agent.unbind');
         await readJson(req);
         await target(caller, params.agentId as string);
-        return { json: targetView(await catalog.unbindAgent(caller.tenantId, params.agentId as string)) };
+        const agent = await catalog.unbindAgent(caller.tenantId, params.agentId as string);
+        auth.forgetAgent(agent.id);
+        return { json: targetView(agent) };
       },
     },
 

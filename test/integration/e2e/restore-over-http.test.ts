@@ -257,12 +257,14 @@ describe('faults over HTTP', () => {
     const dataChunks = gptBackup.manifest.disks[0]!.extents.filter((e) => e.kind === 'data').length;
     const target = await blankImage(gpt.sizeBytes);
     const machineId = `vm-killed-${counter++}`;
-    // Throttled so the kill lands mid-restore, after a journal save (every 2 s).
+    // Throttled so the kill lands mid-restore, after a journal save (every 2 s at the latest).
     const options: Partial<RestoreOptions> = { channels: 2, transferLimit: { windows: [], defaultBytesPerSecond: 1024 * 1024 } };
     const first = await spawnAgent({ machineId, disks: [target], firmware: 'uefi', via: proxy.url });
     const agentId = await bindMachine(machineId);
     const jobId = await createRestoreJob(agentId, gptBackup, fullDisk(target), options);
-    await until('half the chunks fetched', async () => (proxy!.chunkGets >= dataChunks / 2 ? true : undefined), 60_000);
+    const tenantId = (await server.server.catalog.defaultTenant()).id;
+    const journaled = async () => ((await server.server.catalog.getJournal(tenantId, jobId)).get(target)?.length ?? 0) > 0;
+    await until('half the chunks fetched and a journal save', async () => (proxy!.chunkGets >= dataChunks / 2 && (await journaled()) ? true : undefined), 60_000);
     first.kill();
     expect((await first.exited).signal).toBe('SIGKILL');
     const fetchedFirst = proxy.chunkGets;

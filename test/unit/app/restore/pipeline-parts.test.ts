@@ -6,6 +6,7 @@ import { RestoreJournal, resumeStateOf } from '../../../../src/app/restore/journ
 import { withRetry } from '../../../../src/app/restore/retry.ts';
 import { RecoveryError } from '../../../../src/core/errors.ts';
 import type { ResumeJournal } from '../../../../src/core/protocol/jobs.ts';
+import { codeOf } from '../../../helpers/error-code.ts';
 import { FakeClock } from './restore-fixtures.ts';
 
 const transient = () => new RecoveryError('network.reset', 'reset', { retryable: true });
@@ -85,8 +86,51 @@ describe('RestoreJournal', () => {
     expect(calls).toEqual([]);
     journal.record('d', 1024n, 512n);
     await journal.maybeFlush();
+    await journal.flush(); // waits for the batch maybeFlush started
     expect(calls).toEqual(['flush', 'merge']);
     expect(sent[0]).toEqual({ disks: { d: [{ start: '512', length: '1024' }] }, marks: [] });
+  });
+
+  it('sends a due batch in the background: the pipeline goes on, ranges recorded meanwhile go in the next batch', async () => {
+    const sent: ResumeJournal[] = [];
+    let releaseFlush!: () => void;
+    const deviceFlushed = new Promise<void>((resolve) => { releaseFlush = resolve; });
+    const server = {
+      getJournal: async (): Promise<ResumeJournal> => ({ disks: {}, marks: [] }),
+      mergeJournal: async (_run: string, update: ResumeJournal) => void sent.push(update),
+    };
+    const clock = new FakeClock();
+    const journal = await RestoreJournal.load(server, 'run', clock, { clock, windowMs: 60_000 }, { everyBytes: 1024, everyMs: 60_000, recheckBytes: 0 });
+    journal.attach('d', () => deviceFlushed);
+    journal.record('d', 0n, 1024n);
+    await journal.maybeFlush(); // returns although the device flush has not finished
+    journal.record('d', 1024n, 1024n);
+    await journal.maybeFlush(); // one flush at a time: this batch waits
+    expect(sent).toEqual([]);
+    releaseFlush();
+    await journal.flush();
+    expect(sent).toEqual([
+      { disks: { d: [{ start: '0', length: '1024' }] }, marks: [] },
+      { disks: { d: [{ start: '1024', length: '1024' }] }, marks: [] },
+    ]);
+  });
+
+  it('throws a failed background batch at the next call, so the run fails instead of trusting it', async () => {
+    const clock = new FakeClock();
+    const server = {
+      getJournal: async (): Promise<ResumeJournal> => ({ disks: {}, marks: [] }),
+      mergeJournal: async () => undefined,
+    };
+    const journal = await RestoreJournal.load(server, 'run', clock, { clock, windowMs: 0 }, { everyBytes: 512, everyMs: 60_000, recheckBytes: 0 });
+    journal.attach('d', async () => {
+      throw new RecoveryError('device.io', 'flush failed');
+    });
+    journal.record('d', 0n, 512n);
+    await journal.maybeFlush();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(await codeOf(journal.maybeFlush())).toBe('device.io');
+    // Thrown once; what it did not save is gone from the batch, nothing claims those bytes.
+    await journal.flush();
   });
 });
 

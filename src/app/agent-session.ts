@@ -12,7 +12,11 @@
  * 1. Retryable failures (connection lost, 5xx, server.busy) are retried with backoff for ever;
  *    other failures of register end the session in `error`.
  * 2. While a run executes, heartbeats say "running" with its id.
- * 3. The appliance restores; a backup run assigned to it is finished as failed (`agent.unsupported-job`).
+ * 3. A run goes to the executor of its kind: restore runs to `runRestore` (the appliance), backup
+ *    runs to `runBackup` (a machine's backup agent: `lifeline agent --role backup`, on Windows or on
+ *    Linux with --disk images). A run whose executor this agent was not given is finished as failed
+ *    with `agent.unsupported-job` (the WinPE appliance never backs up; a backup agent never writes
+ *    its own disks).
  * 4. `once`: the session ends after its first run, with that run's outcome.
  */
 import { isRecoveryError, RecoveryError } from '../core/errors.ts';
@@ -44,8 +48,10 @@ export interface AgentSessionDeps {
   readonly server: BackupServer;
   readonly clock: Clock;
   readonly identity: AgentIdentity;
-  /** Executes a restore run to its end and reports it to the server (runRestoreJob). */
-  readonly runRestore: (run: AssignedRun, signal?: AbortSignalLike) => Promise<RunOutcome>;
+  /** Executes a restore run to its end and reports it to the server (runRestoreJob); absent = this agent does not restore. */
+  readonly runRestore?: (run: AssignedRun, signal?: AbortSignalLike) => Promise<RunOutcome>;
+  /** Executes a backup run to its end and reports it to the server (runBackupJob); absent = this agent does not back up. */
+  readonly runBackup?: (run: AssignedRun, signal?: AbortSignalLike) => Promise<RunOutcome>;
   /** Between polls for a run and between heartbeats while waiting; default 5 s. */
   readonly pollMs?: number;
   /** Heartbeats while a run executes; default 30 s. */
@@ -151,7 +157,8 @@ export class AgentSession {
     const beat = this.heartbeatWhile(beats, run.runId);
     let outcome: RunOutcome;
     try {
-      outcome = run.spec.kind === 'restore' ? await this.deps.runRestore(run, signal) : await this.refuse(run);
+      const executor = run.spec.kind === 'restore' ? this.deps.runRestore : this.deps.runBackup;
+      outcome = executor === undefined ? await this.refuse(run) : await executor(run, signal);
     } finally {
       beats.running = false;
       await beat;
@@ -174,8 +181,12 @@ export class AgentSession {
     }
   }
 
+  /** Rule 3: a run of a kind this agent has no executor for. */
   private async refuse(run: AssignedRun): Promise<RunOutcome> {
-    const error = { code: 'agent.unsupported-job', message: `this appliance restores disks; it does not run ${run.spec.kind} jobs` };
+    const message = run.spec.kind === 'backup'
+      ? 'this agent restores disks; it does not run backup jobs (the machine to back up runs `lifeline agent --role backup`)'
+      : 'this agent backs up its machine\'s disks; it does not run restore jobs (restores run from the recovery appliance)';
+    const error = { code: 'agent.unsupported-job', message };
     const outcome: RunOutcome = { state: 'failed', steps: [], error };
     await this.deps.server.finishRun(run.runId, outcome).catch(() => undefined);
     return outcome;

@@ -86,6 +86,7 @@ export interface Kernel32 {
   readonly GetVolumePathNamesForVolumeNameW: KoffiFunc<(volume: string, names: Uint8Array, chars: number, needed: number[]) => boolean>;
   readonly GetVolumeNameForVolumeMountPointW: KoffiFunc<(mountPoint: string, volume: Uint8Array, chars: number) => boolean>;
   readonly GetLogicalDriveStringsW: KoffiFunc<(chars: number, buffer: Uint8Array) => number>;
+  readonly GetVolumeInformationW: KoffiFunc<(root: string, name: Uint8Array | null, nameChars: number, serial: number[], maxComponent: number[], flags: number[], fsName: Uint8Array, fsChars: number) => boolean>;
   /** Windows 8 / WinPE 4 and later; undefined where kernel32 lacks it (older systems, wine 8). */
   readonly GetFirmwareType: KoffiFunc<(type: number[]) => boolean> | undefined;
 }
@@ -121,6 +122,7 @@ function bind(): Kernel32 {
     GetVolumePathNamesForVolumeNameW: f('bool __stdcall GetVolumePathNamesForVolumeNameW(const char16_t *volume, void *names, uint32_t chars, _Out_ uint32_t *needed)'),
     GetVolumeNameForVolumeMountPointW: f('bool __stdcall GetVolumeNameForVolumeMountPointW(const char16_t *mountPoint, void *volume, uint32_t chars)'),
     GetLogicalDriveStringsW: f('uint32_t __stdcall GetLogicalDriveStringsW(uint32_t chars, void *buffer)'),
+    GetVolumeInformationW: f('bool __stdcall GetVolumeInformationW(const char16_t *root, void *name, uint32_t nameChars, _Out_ uint32_t *serial, _Out_ uint32_t *maxComponent, _Out_ uint32_t *flags, void *fsName, uint32_t fsChars)'),
     GetFirmwareType: optional('bool __stdcall GetFirmwareType(_Out_ uint32_t *type)'),
   };
 }

@@ -8,6 +8,10 @@
  * - A writable open of a disk locks and dismounts every volume on it first (volumes.ts) and keeps
  *   those locks until close: Vista+ refuses raw writes into mounted volumes (reference §2.3).
  * - Files: size from GetFileSizeEx (rounded down to whole sectors), sector size from the open option.
+ * - VSS shadow copies (`openSnapshotVolume`, `\\?\GLOBALROOT\Device\HarddiskVolumeShadowCopyN`): a
+ *   read-only volume, size from IOCTL_DISK_GET_LENGTH_INFO, sector size of the disk it was taken
+ *   on; FSCTL_ALLOW_EXTENDED_DASD_IO so the sectors past the filesystem (NTFS's backup boot
+ *   sector) read too. Nothing is locked: the shadow copy does not change.
  * - Every transfer goes through page-aligned VirtualAlloc buffers (unbuffered I/O wants sector-
  *   aligned memory) in pieces of at most PIECE_BYTES, positioned by the OVERLAPPED offset (never the
  *   shared file pointer), on koffi worker threads so the event loop keeps running.
@@ -15,7 +19,7 @@
 import { checkBlockTransfer } from '../../core/block-transfer.ts';
 import { RecoveryError } from '../../core/errors.ts';
 import type { DiskGeometry } from '../../core/partition/types.ts';
-import { isSectorSize } from '../../core/units.ts';
+import { isSectorSize, type SectorSize } from '../../core/units.ts';
 import type { BlockDevice, BlockDeviceErrorCode, OpenOptions } from '../../ports/block-device.ts';
 import { decodeAccessAlignment, decodeDeviceNumber, decodeDiskAttributes, decodeGeometryEx, decodeLengthInfo, encodePropertyQuery, STORAGE_PROPERTY } from './ioctl-decode.ts';
 import {
@@ -24,7 +28,7 @@ import {
   asyncCall, deviceIoControl, freeAligned, kernel32, win32ErrorName,
 } from './kernel32.ts';
 import type { AlignedBuffer, Kernel32 } from './kernel32.ts';
-import { IOCTL } from './structs.ts';
+import { FSCTL, IOCTL } from './structs.ts';
 import { lockVolumesOnDisk } from './volumes.ts';
 import type { LockOptions, VolumeLocks } from './volumes.ts';
 
@@ -35,6 +39,8 @@ export const PIECE_BYTES = 1024 * 1024;
 const KEPT_BUFFERS = 8;
 
 const DISK_PATH = /^\\\\[.?]\\PhysicalDrive(\d+)$/i;
+/** The device object VSS reports for a shadow copy (VSS_SNAPSHOT_PROP::m_pwszSnapshotDeviceObject). */
+const SNAPSHOT_DEVICE = /^\\\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy\d+$/i;
 /** Device namespace paths other than long file paths (`\\?\C:\…`, `\\?\UNC\…`): volumes, CD-ROMs, … */
 const OTHER_DEVICE = /^\\\\\.\\|^\\\\\?\\(?![A-Za-z]:\\|UNC\\)/i;
 
@@ -205,6 +211,38 @@ export class PhysicalDrive implements BlockDevice {
       return new PhysicalDrive(path, k, handle, probe.geometry, !options.writable, probe.diskNumber, locks);
     } catch (e) {
       locks?.release();
+      k.CloseHandle(handle);
+      throw e;
+    }
+  }
+
+  /**
+   * A VSS shadow copy device, read-only, for the backup's partition reads (offsets relative to the
+   * volume's first byte). `logicalSectorSize` is the source disk's: a volume's transfers are aligned
+   * like its disk's. Rejects `device.not-a-disk` for any other path.
+   */
+  static async openSnapshotVolume(path: string, logicalSectorSize: SectorSize, deps: PhysicalDriveDeps = {}): Promise<PhysicalDrive> {
+    if (!SNAPSHOT_DEVICE.test(path)) {
+      throw new RecoveryError('device.not-a-disk', `${path} is not a shadow copy device (\\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopyN)`, { data: { path } });
+    }
+    const k = deps.kernel ?? kernel32();
+    const handle = k.CreateFileW(path, GENERIC_READ >>> 0, FILE_SHARE_READ | FILE_SHARE_WRITE, null, OPEN_EXISTING, FILE_FLAG_NO_BUFFERING >>> 0, 0);
+    if (handle === INVALID_HANDLE_VALUE) throw deviceError(k.GetLastError(), path, 'cannot open');
+    try {
+      let length: bigint;
+      try {
+        length = decodeLengthInfo(deviceIoControl(k, handle, IOCTL.DISK_GET_LENGTH_INFO, null, 8, path));
+      } catch (e) {
+        throw asDeviceError(e, path, 'cannot size');
+      }
+      try {
+        deviceIoControl(k, handle, FSCTL.ALLOW_EXTENDED_DASD_IO, null, 0, path);
+      } catch {
+        // Not mounted (nothing to extend past) or not supported: reads inside the filesystem still work.
+      }
+      const sizeBytes = length - (length % BigInt(logicalSectorSize));
+      return new PhysicalDrive(path, k, handle, { sizeBytes, logicalSectorSize, physicalSectorSize: logicalSectorSize }, true, undefined, undefined);
+    } catch (e) {
       k.CloseHandle(handle);
       throw e;
     }

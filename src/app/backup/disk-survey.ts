@@ -3,6 +3,10 @@
  * the raw sector ranges that hold it), identity, and per partition the filesystem and used-block
  * map. A filesystem whose allocation data cannot be read is copied whole, with a warning, rather
  * than failing the backup.
+ *
+ * Two halves, so a snapshot can sit between them: `readDiskTable` reads the table from the live disk
+ * (the snapshot request needs the partitions), `surveyPartitions` reads each filesystem's metadata
+ * (NTFS $Bitmap, FAT) through whatever reader it is given — with a snapshot, the frozen volume.
  */
 import { usedBlockMap, wholePartitionMap, type UsedBlockMap } from '../../core/blockmap/detect.ts';
 import { isRecoveryError, RecoveryError } from '../../core/errors.ts';
@@ -30,7 +34,36 @@ export interface DiskSurvey {
   readonly notices: readonly BackupNotice[];
 }
 
-export async function surveyDisk(device: BlockDevice, diskNumber: number): Promise<DiskSurvey> {
+/** What a survey reads through: the disk itself, or a view whose partitions come from a snapshot. */
+export type DiskReader = Pick<BlockDevice, 'path' | 'geometry' | 'read'>;
+
+/** The first half of a survey: the partition table, read before any snapshot is taken. */
+export interface DiskTable {
+  readonly style: DiskStyle;
+  readonly identity: DiskSurvey['identity'];
+  readonly table: ReadTableResult;
+  readonly tableSectors: readonly SectorRange[];
+  /** The partitions to survey (none for a raw disk). */
+  readonly summaries: readonly PartitionSummary[];
+  readonly problems: readonly Problem[];
+  readonly notices: readonly BackupNotice[];
+}
+
+export async function surveyDisk(device: DiskReader, diskNumber: number): Promise<DiskSurvey> {
+  const table = await readDiskTable(device, diskNumber);
+  return combineSurvey(table, await surveyPartitions(device, diskNumber, table));
+}
+
+/** The disk's survey from its table and its partitions' survey (notices: the table's, then the partitions'). */
+export function combineSurvey(table: DiskTable, parts: { readonly partitions: readonly SurveyedPartition[]; readonly notices: readonly BackupNotice[] }): DiskSurvey {
+  return { ...withoutSummaries(table), partitions: parts.partitions, notices: [...table.notices, ...parts.notices] };
+}
+
+function withoutSummaries(t: DiskTable): Omit<DiskSurvey, 'partitions' | 'notices'> {
+  return { style: t.style, identity: t.identity, table: t.table, tableSectors: t.tableSectors, problems: t.problems };
+}
+
+export async function readDiskTable(device: DiskReader, diskNumber: number): Promise<DiskTable> {
   const sectorSize = device.geometry.logicalSectorSize;
   const table = await readPartitionTable((lba, count) => device.read(lba * BigInt(sectorSize), count * sectorSize), device.geometry);
   const notices: BackupNotice[] = table.problems.map((p) => ({
@@ -57,12 +90,18 @@ export async function surveyDisk(device: BlockDevice, diskNumber: number): Promi
   }
 
   const summaries = style === 'raw' || !table.table ? [] : summarizePartitions(table.table);
-  const partitions: SurveyedPartition[] = [];
-  for (const summary of summaries) partitions.push(await surveyPartition(device, diskNumber, summary, notices));
-  return { style, identity, table, tableSectors: table.tableSectors, partitions, problems: table.problems, notices };
+  return { style, identity, table, tableSectors: table.tableSectors, summaries, problems: table.problems, notices };
 }
 
-async function surveyPartition(device: BlockDevice, diskNumber: number, summary: PartitionSummary, notices: BackupNotice[]): Promise<SurveyedPartition> {
+/** The second half: each partition's filesystem and used-block map, read through `device`. */
+export async function surveyPartitions(device: DiskReader, diskNumber: number, table: DiskTable): Promise<{ partitions: SurveyedPartition[]; notices: BackupNotice[] }> {
+  const notices: BackupNotice[] = [];
+  const partitions: SurveyedPartition[] = [];
+  for (const summary of table.summaries) partitions.push(await surveyPartition(device, diskNumber, summary, notices));
+  return { partitions, notices };
+}
+
+async function surveyPartition(device: DiskReader, diskNumber: number, summary: PartitionSummary, notices: BackupNotice[]): Promise<SurveyedPartition> {
   const sector = BigInt(device.geometry.logicalSectorSize);
   const start = summary.startLba * sector;
   const length = summary.sectorCount * sector;
@@ -89,7 +128,7 @@ async function surveyPartition(device: BlockDevice, diskNumber: number, summary:
 }
 
 /** Filesystem parsers ask for arbitrary byte ranges inside their partition; the device takes whole sectors. */
-async function readInside(device: BlockDevice, partStart: bigint, partLength: bigint, offset: bigint, size: number, partition: number): Promise<Uint8Array> {
+async function readInside(device: DiskReader, partStart: bigint, partLength: bigint, offset: bigint, size: number, partition: number): Promise<Uint8Array> {
   if (offset < 0n || offset + BigInt(size) > partLength) {
     throw new RecoveryError('blockmap.out-of-partition', `filesystem metadata points outside partition ${partition}`, {
       data: { offset: offset.toString(), size, partition },

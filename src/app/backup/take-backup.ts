@@ -6,6 +6,15 @@
  *   →  begin a point  →  read each piece: all zero → zero extent, else a chunk (ChunkSink: held by
  *   the server? else encode + upload on `channels` puts)  →  commit the manifest
  *
+ * With a snapshotter (VSS on Windows) the table is read first, from the live disk; then the
+ * snapshot is taken and everything from the partition survey to the last upload runs inside it:
+ * each partition's metadata (NTFS $Bitmap, FAT) and used blocks are read from its frozen volume,
+ * the bytes outside partitions (MBR, GPT, gaps) and partitions the snapshot does not cover (the EFI
+ * system partition, MSR) from the live disk (snapshot-reads.ts). The uploads finish before the
+ * snapshotter is told the copy succeeded, so writers hear "backup complete" only once the data is
+ * stored; the snapshotter's record (kind, snapshot ids, restore methods) goes into the manifest's
+ * `vss` field, and its two XML documents are stored as chunks the manifest references.
+ *
  * The point becomes visible only when `commitPoint` succeeds, after every chunk is stored, so an
  * interrupted backup leaves nothing restorable; running it again uploads only what the server
  * still lacks (the server reports the chunks it holds, see chunk-stats.ts). Reads and uploads follow
@@ -13,21 +22,28 @@
  * reconnect window.
  */
 import { encodeManifest, MANIFEST_FORMAT_VERSION } from '../../core/backup/manifest.ts';
-import type { BackupManifest, DataExtent, Firmware, ManifestDisk, ManifestExtent, TableSectorRun } from '../../core/backup/manifest.ts';
+import type {
+  BackupManifest, ChunkedDocument, DataExtent, Firmware, ManifestDisk, ManifestExtent, ManifestVss, TableSectorRun,
+} from '../../core/backup/manifest.ts';
 import { splitExtents } from '../../core/blockmap/extents.ts';
 import { isRecoveryError, RecoveryError } from '../../core/errors.ts';
 import type { BackupJobOptions } from '../../core/protocol/jobs.ts';
+import type { BackupKind } from '../../core/vss/backup-schema.ts';
+import { encodeDocument } from '../../core/vss/document-bytes.ts';
+import type { WriterRestoreRecord } from '../../core/vss/restore-methods.ts';
 import type { BackupServer } from '../../ports/backup-server.ts';
 import type { BlockDevice } from '../../ports/block-device.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { SetKeys } from '../../ports/set-keys.ts';
+import type { SnapshotRecord, SnapshotRequest, SnapshotView, VolumeSnapshotter } from '../../ports/volume-snapshot.ts';
 import { openBackupSet } from './backup-set.ts';
 import { ChunkSink } from './chunk-sink.ts';
-import { manifestPartition, surveyDisk, type DiskSurvey } from './disk-survey.ts';
+import { combineSurvey, manifestPartition, readDiskTable, surveyPartitions, type DiskReader, type DiskSurvey, type DiskTable } from './disk-survey.ts';
 import type { BackupNotice, BackupObserver, BackupStage } from './observer.ts';
 import { checkBackupOptions } from './options.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { withRetry } from './retry.ts';
+import { routeDisk, type PartitionRoute } from './snapshot-reads.ts';
 import { planSourceReads, type SourcePlan } from './source-plan.ts';
 import { isAllZero } from './zero.ts';
 
@@ -45,6 +61,13 @@ export interface BackupRequest {
   readonly now?: () => Date;
   /** Paces rate limits and retry backoff. Without one, rate limits are refused and failures are not retried. */
   readonly clock?: Clock;
+  /**
+   * Freezes the partitions while they are read (VSS on Windows, docs/vss-agent.md). Without one the
+   * disks are read live and the manifest has no `vss` record; with one, its record becomes `vss`.
+   */
+  readonly snapshotter?: VolumeSnapshotter;
+  /** VSS_BT_FULL or VSS_BT_COPY, for the snapshotter; default copy (docs/vss-agent.md says why). */
+  readonly backupKind?: BackupKind;
 }
 
 export interface BackupResult {
@@ -69,6 +92,8 @@ interface PlannedDisk {
   readonly source: BackupSource;
   readonly survey: DiskSurvey;
   readonly plan: SourcePlan;
+  /** The disk, or the disk with its partitions frozen. */
+  readonly reader: DiskReader;
 }
 
 /** A manifest entry whose chunk stat is known only once every upload finished. */
@@ -125,74 +150,111 @@ export async function takeBackup(server: BackupServer, keys: SetKeys, request: B
   }
 
   stage('surveying');
-  const disks: PlannedDisk[] = [];
+  const tables: DiskTable[] = [];
   for (const source of request.sources) {
-    const survey = await surveyDisk(source.device, source.number);
-    survey.notices.forEach(notice);
-    const plan = planSourceReads({
-      geometry: source.device.geometry,
-      tableSectors: survey.tableSectors,
-      partitions: survey.partitions.map((p) => ({
-        number: p.summary.number, startLba: p.summary.startLba, sectorCount: p.summary.sectorCount, used: p.map.extents,
-      })),
-      blockSize: options.blockSize,
-      onlyUsedBlocks: options.onlyUsedBlocks,
-    });
-    disks.push({ source, survey, plan });
-    counters.bytesTotal += plan.totalBytes + plan.tableBytes;
+    const table = await readDiskTable(source.device, source.number);
+    table.notices.forEach(notice);
+    tables.push(table);
   }
 
-  const point = await call('begin a restore point', () => server.beginPoint(opened.set.setId));
   const burst = options.blockSize;
   const readLimit = options.readLimit && clock ? new RateLimiter(options.readLimit, clock, options.utcOffsetMinutes, burst) : undefined;
   const transferLimit = options.transferLimit && clock ? new RateLimiter(options.transferLimit, clock, options.utcOffsetMinutes, burst) : undefined;
-  const sink = new ChunkSink({
-    server, codec: opened.codec, channels: options.channels, call, onChange: report,
-    ...(transferLimit ? { transferLimit } : {}),
-  });
-  live.sink = sink;
-
-  const read = async (device: BlockDevice, offset: bigint, length: number): Promise<Uint8Array> => {
+  const read = async (device: DiskReader, offset: bigint, length: number): Promise<Uint8Array> => {
     await readLimit?.take(length);
     const data = await device.read(offset, length);
     counters.bytesRead += BigInt(length);
     return data;
   };
+  const nowDate = request.now ?? (() => new Date(clock ? clock.now() : Date.now()));
 
-  stage('transferring');
-  const pending: { tables: { lba: bigint; count: number; chunks: { id: string; length: number }[] }[]; extents: PendingExtent[] }[] = [];
-  try {
-    for (const { source, survey, plan } of disks) {
-      counters.disk = source.number;
-      const sector = BigInt(source.device.geometry.logicalSectorSize);
-      const tables = [];
-      for (const run of survey.tableSectors) {
-        const chunks = [];
-        for (const piece of splitExtents([{ start: run.lba * sector, length: BigInt(run.count) * sector }], BigInt(options.blockSize))) {
-          const data = await read(source.device, piece.start, Number(piece.length));
-          chunks.push({ id: await sink.add(data), length: data.length });
-        }
-        tables.push({ lba: run.lba, count: run.count, chunks });
+  /** Everything that reads partitions: survey, plan, point, transfer, uploads finished. */
+  const copy = async (view: SnapshotView | undefined) => {
+    const disks: PlannedDisk[] = [];
+    const routes: PartitionRoute[] = [];
+    for (const [i, source] of request.sources.entries()) {
+      const table = tables[i]!;
+      let reader: DiskReader = source.device;
+      if (view !== undefined) {
+        const routed = routeDisk(source.device, source.number, table, view, notice);
+        reader = routed.reader;
+        routes.push(...routed.routes);
       }
-      const extents: PendingExtent[] = [];
-      for (const piece of plan.pieces) {
-        const data = await read(source.device, piece.start, Number(piece.length));
-        if (isAllZero(data)) {
-          counters.zeroBytes += piece.length;
-          extents.push({ kind: 'zero', diskOffset: piece.start, length: piece.length });
-        } else {
-          extents.push({ kind: 'data', diskOffset: piece.start, length: piece.length, chunkId: await sink.add(data) });
-        }
-        report();
-      }
-      pending.push({ tables, extents });
+      const parts = await surveyPartitions(reader, source.number, table);
+      parts.notices.forEach(notice);
+      const survey = combineSurvey(table, parts);
+      const plan = planSourceReads({
+        geometry: source.device.geometry,
+        tableSectors: survey.tableSectors,
+        partitions: survey.partitions.map((p) => ({
+          number: p.summary.number, startLba: p.summary.startLba, sectorCount: p.summary.sectorCount, used: p.map.extents,
+        })),
+        blockSize: options.blockSize,
+        onlyUsedBlocks: options.onlyUsedBlocks,
+      });
+      disks.push({ source, survey, plan, reader });
+      counters.bytesTotal += plan.totalBytes + plan.tableBytes;
     }
-    counters.disk = undefined;
-    await sink.finish();
-  } catch (e) {
-    await sink.settle();
-    throw e;
+
+    const point = await call('begin a restore point', () => server.beginPoint(opened.set.setId));
+    const sink = new ChunkSink({
+      server, codec: opened.codec, channels: options.channels, call, onChange: report,
+      ...(transferLimit ? { transferLimit } : {}),
+    });
+    live.sink = sink;
+
+    stage('transferring');
+    const pending: { tables: { lba: bigint; count: number; chunks: { id: string; length: number }[] }[]; extents: PendingExtent[] }[] = [];
+    try {
+      for (const { source, survey, plan, reader } of disks) {
+        counters.disk = source.number;
+        const sector = BigInt(source.device.geometry.logicalSectorSize);
+        const tableRuns = [];
+        // Partition tables always come from the live disk: they are outside every volume.
+        for (const run of survey.tableSectors) {
+          const chunks = [];
+          for (const piece of splitExtents([{ start: run.lba * sector, length: BigInt(run.count) * sector }], BigInt(options.blockSize))) {
+            const data = await read(source.device, piece.start, Number(piece.length));
+            chunks.push({ id: await sink.add(data), length: data.length });
+          }
+          tableRuns.push({ lba: run.lba, count: run.count, chunks });
+        }
+        const extents: PendingExtent[] = [];
+        for (const piece of plan.pieces) {
+          const data = await read(reader, piece.start, Number(piece.length));
+          if (isAllZero(data)) {
+            counters.zeroBytes += piece.length;
+            extents.push({ kind: 'zero', diskOffset: piece.start, length: piece.length });
+          } else {
+            extents.push({ kind: 'data', diskOffset: piece.start, length: piece.length, chunkId: await sink.add(data) });
+          }
+          report();
+        }
+        pending.push({ tables: tableRuns, extents });
+      }
+      counters.disk = undefined;
+      await sink.finish();
+    } catch (e) {
+      await sink.settle();
+      throw e;
+    }
+    return { disks, pending, point, sink, routes };
+  };
+
+  let copied: Awaited<ReturnType<typeof copy>>;
+  let vss: ManifestVss | undefined;
+  if (request.snapshotter === undefined) {
+    copied = await copy(undefined);
+  } else {
+    let takenAt = '';
+    const outcome = await request.snapshotter.run(snapshotRequest(request, tables), (view) => {
+      takenAt = nowDate().toISOString();
+      return copy(view);
+    });
+    copied = outcome.value;
+    vss = await vssRecord(outcome.record, takenAt, copied.routes, copied.sink, options.blockSize, notice);
   }
+  const { disks, pending, point, sink } = copied;
 
   const manifestDisks: ManifestDisk[] = disks.map(({ source, survey }, i) => {
     const p = pending[i]!;
@@ -213,11 +275,12 @@ export async function takeBackup(server: BackupServer, keys: SetKeys, request: B
     formatVersion: MANIFEST_FORMAT_VERSION,
     setId: opened.set.setId,
     pointSequence: point.sequence,
-    createdAt: (request.now ?? (() => new Date(clock ? clock.now() : Date.now())))().toISOString(),
+    createdAt: nowDate().toISOString(),
     source: { hostname: request.hostname, firmware: request.firmware },
     options: { codec: codecName, blockSize: options.blockSize, encrypted: opened.encryption !== undefined, onlyUsedBlocks: options.onlyUsedBlocks },
     ...(opened.encryption ? { encryption: opened.encryption } : {}),
     disks: manifestDisks,
+    ...(vss === undefined ? {} : { vss }),
   };
   // Refuse to send a manifest that would not validate: the error names the field.
   encodeManifest(manifest);
@@ -256,6 +319,115 @@ function checkRequest(request: BackupRequest): void {
   if (!request.clock && (request.options.transferLimit || request.options.readLimit)) {
     throw new RecoveryError('backup.bad-option', 'rate limits need a clock to pace themselves', { data: { option: 'clock' } });
   }
+}
+
+/** What the snapshotter is asked to freeze: every partition of every source, from the live tables. */
+function snapshotRequest(request: BackupRequest, tables: readonly DiskTable[]): SnapshotRequest {
+  return {
+    kind: request.backupKind ?? 'copy',
+    disks: request.sources.map((source, i) => {
+      const sector = BigInt(source.device.geometry.logicalSectorSize);
+      return {
+        number: source.number,
+        device: source.device,
+        partitions: tables[i]!.summaries.map((p) => ({
+          number: p.number,
+          offsetBytes: p.startLba * sector,
+          lengthBytes: p.sectorCount * sector,
+          type: p.type.toLowerCase(),
+          ...(p.uniqueGuid === undefined ? {} : { uniqueGuid: p.uniqueGuid.toLowerCase() }),
+          bootable: p.bootable,
+        })),
+      };
+    }),
+  };
+}
+
+/** Text a manifest accepts: no control characters (a writer's message may hold line breaks), bounded. */
+function manifestText(text: string, max: number): string {
+  const flat = text.replace(/[\u0000-\u001f\u007f]+/g, ' ');
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+}
+
+const lowerGuids = (text: string): string => text.replace(/[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}/g, (g) => g.toLowerCase());
+const MAX_WARNINGS = 1000;
+
+/**
+ * The manifest's `vss` from the snapshotter's record: the XML documents go to the server as chunks
+ * (cut like disk data, so an unchanged document dedups with the last point's), texts are made
+ * manifest-safe, and the partitions read live are listed with their reasons.
+ */
+async function vssRecord(
+  record: SnapshotRecord, takenAt: string, routes: readonly PartitionRoute[], sink: ChunkSink, blockSize: number, notice: (n: BackupNotice) => void,
+): Promise<ManifestVss> {
+  if (record.method === 'none') {
+    notice({
+      level: record.reason === 'not-volumes' ? 'info' : 'warning', code: 'backup.no-snapshot',
+      message: `no snapshot was taken (${record.reason}): ${record.message}`, data: { reason: record.reason },
+    });
+    return { method: 'none', reason: record.reason, message: manifestText(record.message, 2000) };
+  }
+  const byDiskPartition = (a: { disk: number; partition: number }, b: { disk: number; partition: number }): number => a.disk - b.disk || a.partition - b.partition;
+  const frozen = new Set(routes.filter((r) => r.from === 'snapshot').map((r) => `${r.disk}:${r.partition}`));
+  const snapshots = record.snapshots
+    .filter((x) => frozen.has(`${x.disk}:${x.partition}`))
+    .map((x) => ({ disk: x.disk, partition: x.partition, volume: lowerGuids(x.volume), snapshotId: x.snapshotId.toLowerCase() }))
+    .sort(byDiskPartition);
+  const liveReads = routes.flatMap((r) => (r.from === 'live' ? [{ disk: r.disk, partition: r.partition, reason: r.reason }] : [])).sort(byDiskPartition);
+  for (const w of record.warnings) notice({ level: 'warning', code: 'vss.warning', message: w });
+  notice({
+    level: 'info', code: 'backup.snapshot',
+    message: `${snapshots.length} partitions were read from VSS snapshot set ${record.snapshotSetId.toLowerCase()} (${record.kind} backup), ${liveReads.length} from the live disk`,
+    data: { snapshotSetId: record.snapshotSetId.toLowerCase(), kind: record.kind, snapshots: snapshots.length, liveReads: liveReads.length },
+  });
+
+  const store = async (xml: string): Promise<{ length: number; pieces: { id: string; length: number }[] }> => {
+    const bytes = encodeDocument(xml);
+    const pieces = [];
+    for (let at = 0; at < bytes.length; at += blockSize) {
+      const piece = bytes.subarray(at, at + blockSize);
+      pieces.push({ id: await sink.add(piece), length: piece.length });
+    }
+    return { length: bytes.length, pieces };
+  };
+  let asr: Awaited<ReturnType<typeof store>>;
+  let components: Awaited<ReturnType<typeof store>>;
+  try {
+    asr = await store(record.asrMetadataXml);
+    components = await store(record.backupComponentsXml);
+    await sink.finish();
+  } catch (e) {
+    await sink.settle();
+    throw e;
+  }
+  const document = (d: typeof asr): ChunkedDocument => ({ length: d.length, chunks: d.pieces.map((c) => ({ ...sink.refOf(c.id), length: c.length })) });
+  const restoreRecord = (w: WriterRestoreRecord): WriterRestoreRecord => ({
+    writerId: w.writerId.toLowerCase(),
+    instanceId: w.instanceId.toLowerCase(),
+    writerName: manifestText(w.writerName, 1024),
+    method: w.method,
+    methodValue: w.methodValue,
+    service: manifestText(w.service, 1024),
+    userProcedure: manifestText(w.userProcedure, 4096),
+    writerRestore: w.writerRestore,
+    rebootRequired: w.rebootRequired,
+    alternateLocationMappings: w.alternateLocationMappings,
+    steps: w.steps.slice(0, 100).map((t) => manifestText(t, 2000)),
+    problems: w.problems.slice(0, 100).map((t) => manifestText(t, 2000)),
+  });
+  const warnings = record.warnings.map((w) => manifestText(w, 2000));
+  return {
+    method: 'vss',
+    kind: record.kind,
+    snapshotSetId: record.snapshotSetId.toLowerCase(),
+    takenAt,
+    snapshots,
+    liveReads,
+    asrMetadata: document(asr),
+    backupComponents: document(components),
+    restoreMethods: record.restoreMethods.map(restoreRecord),
+    warnings: warnings.length <= MAX_WARNINGS ? warnings : [...warnings.slice(0, MAX_WARNINGS - 1), `… and ${warnings.length - MAX_WARNINGS + 1} more warnings`],
+  };
 }
 
 function dataExtent(e: Extract<PendingExtent, { kind: 'data' }>, sink: ChunkSink): DataExtent {

@@ -5,9 +5,15 @@
  * committed, so `encodeManifest` refuses to produce an invalid one and `validateManifest` checks
  * untrusted JSON field by field, naming the first wrong field in `data.path`
  * ("disks[0].extents[3].chunkId"). docs/backup-format.md describes every field.
+ *
+ * The optional `vss` field (absent in manifests written before it existed, and when the backup was
+ * given no snapshotter) says whether the partitions were read from a VSS shadow copy, and keeps what
+ * a VSS-aware restore needs: backup kind, snapshot ids, per-writer restore methods, and the ASR
+ * writer's metadata and the Backup Components Document as chunk references (docs/backup-format.md §5).
  */
 import type { SectorSize } from '../units.ts';
 import type { DiskGeometry } from '../partition/types.ts';
+import { RESTORE_METHOD_VALUE, type RestoreMethod, type WriterRestore, type WriterRestoreRecord } from '../vss/restore-methods.ts';
 import { MAX_CHUNK_OVERHEAD, MAX_CHUNK_PLAINTEXT, CHUNK_HEADER_BYTES, type ChunkCompression } from './chunk-format.ts';
 import { backupError, type BackupErrorCode } from './errors.ts';
 
@@ -31,6 +37,8 @@ export interface BackupManifest {
   /** Present exactly when options.encrypted. */
   readonly encryption?: ManifestEncryption;
   readonly disks: readonly ManifestDisk[];
+  /** How the partitions were frozen for reading (absent: not recorded, e.g. older manifests). */
+  readonly vss?: ManifestVss;
 }
 
 export interface BackupOptions {
@@ -131,6 +139,61 @@ export interface ZeroExtent {
 
 export type ManifestExtent = DataExtent | ZeroExtent;
 
+/** Bytes kept as chunks outside the disk image (a VSS XML document, UTF-8): the chunks concatenated hold `length` bytes. */
+export interface ChunkedDocument {
+  readonly length: number;
+  readonly chunks: readonly (ChunkRef & { readonly length: number })[];
+}
+
+/** Largest document a manifest may reference (a reader refuses more before fetching anything). */
+export const MAX_DOCUMENT_BYTES = 64 * 1024 * 1024;
+
+export type ManifestVss = ManifestVssNone | ManifestVssSnapshot;
+
+/** No snapshot was taken: every partition was read from the live disk, and the record says why. */
+export interface ManifestVssNone {
+  readonly method: 'none';
+  /** A stable code: "unsupported-platform", "opted-out", "not-volumes", … */
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** The partitions were read from one VSS snapshot set (ASR semantics, docs/vss-agent.md). */
+export interface ManifestVssSnapshot {
+  readonly method: 'vss';
+  /** VSS_BT_FULL or VSS_BT_COPY: whether writers and the agent updated their backup history. */
+  readonly kind: 'full' | 'copy';
+  readonly snapshotSetId: string;
+  /** ISO 8601 UTC: when the copy began reading the snapshot (just after DoSnapshotSet). */
+  readonly takenAt: string;
+  /** Partitions read from a shadow copy, ordered by disk and partition. */
+  readonly snapshots: readonly VssSnapshotRef[];
+  /** Partitions read from the live disk although a snapshot was taken (EFI system partition, MSR, …), with a reason code. */
+  readonly liveReads: readonly VssLiveRead[];
+  /** The ASR writer's metadata document (IVssExamineWriterMetadata::SaveAsXML). */
+  readonly asrMetadata: ChunkedDocument;
+  /** The Backup Components Document (IVssBackupComponents::SaveAsXML after BackupComplete). */
+  readonly backupComponents: ChunkedDocument;
+  /** Each writer's restore method (seed 002), ordered by writer name. */
+  readonly restoreMethods: readonly WriterRestoreRecord[];
+  readonly warnings: readonly string[];
+}
+
+export interface VssSnapshotRef {
+  readonly disk: number;
+  readonly partition: number;
+  /** `\\?\Volume{guid}\` of the original volume, lower-case GUID. */
+  readonly volume: string;
+  readonly snapshotId: string;
+}
+
+export interface VssLiveRead {
+  readonly disk: number;
+  readonly partition: number;
+  /** "esp", "no-volume", "not-snapshotted", "bitlocker", "spanned-volume", … */
+  readonly reason: string;
+}
+
 /** scrypt parameters a wrapped key may use: enough to resist guessing, bounded so a hostile record cannot exhaust a 2 GiB WinPE. */
 export const SCRYPT_LIMITS = {
   minN: 2 ** 10,
@@ -195,7 +258,32 @@ export function manifestToJson(m: BackupManifest): JsonObject {
     options: { codec: m.options.codec, blockSize: m.options.blockSize, encrypted: m.options.encrypted, onlyUsedBlocks: m.options.onlyUsedBlocks },
     ...(m.encryption === undefined ? {} : { encryption: { cipher: m.encryption.cipher, dataKey: wrappedKeyToJson(m.encryption.dataKey) } }),
     disks: m.disks.map(diskToJson),
+    ...(m.vss === undefined ? {} : { vss: vssToJson(m.vss) }),
   };
+}
+
+function vssToJson(v: ManifestVss): JsonObject {
+  if (v.method === 'none') return { method: v.method, reason: v.reason, message: v.message };
+  return {
+    method: v.method,
+    kind: v.kind,
+    snapshotSetId: v.snapshotSetId,
+    takenAt: v.takenAt,
+    snapshots: v.snapshots.map((x) => ({ disk: x.disk, partition: x.partition, volume: x.volume, snapshotId: x.snapshotId })),
+    liveReads: v.liveReads.map((x) => ({ disk: x.disk, partition: x.partition, reason: x.reason })),
+    asrMetadata: documentToJson(v.asrMetadata),
+    backupComponents: documentToJson(v.backupComponents),
+    restoreMethods: v.restoreMethods.map((w) => ({
+      writerId: w.writerId, instanceId: w.instanceId, writerName: w.writerName, method: w.method, methodValue: w.methodValue,
+      service: w.service, userProcedure: w.userProcedure, writerRestore: w.writerRestore, rebootRequired: w.rebootRequired,
+      alternateLocationMappings: w.alternateLocationMappings, steps: [...w.steps], problems: [...w.problems],
+    })),
+    warnings: [...v.warnings],
+  };
+}
+
+function documentToJson(d: ChunkedDocument): JsonObject {
+  return { length: d.length, chunks: d.chunks.map((c) => ({ ...chunkRefToJson(c), length: c.length })) };
 }
 
 function wrappedKeyToJson(k: WrappedKey): JsonObject {
@@ -263,7 +351,7 @@ const MBR_TYPE = /^0x[0-9a-f]{2}$/;
  */
 export function validateManifest(json: unknown): BackupManifest {
   const r = new JsonReader();
-  const o = r.object(json, '', ['formatVersion', 'setId', 'pointSequence', 'createdAt', 'source', 'options', 'encryption', 'disks']);
+  const o = r.object(json, '', ['formatVersion', 'setId', 'pointSequence', 'createdAt', 'source', 'options', 'encryption', 'disks', 'vss']);
   const version = r.int(o.formatVersion, 'formatVersion', 1, Number.MAX_SAFE_INTEGER);
   if (version !== MANIFEST_FORMAT_VERSION) {
     r.fail('formatVersion', `format version ${version} is not supported (this build reads ${MANIFEST_FORMAT_VERSION})`, 'manifest.unsupported-version');
@@ -286,10 +374,117 @@ export function validateManifest(json: unknown): BackupManifest {
   }
   const disks = r.array(o.disks, 'disks').map((d, i) => readDisk(r, d, index('disks', i)));
   r.unique(disks.map((d) => d.number), (i) => at(index('disks', i), 'number'), 'disk number');
-  checkChunkConsistency(r, disks);
-  return encryption === undefined
-    ? { formatVersion: MANIFEST_FORMAT_VERSION, setId, pointSequence, createdAt, source, options, disks }
-    : { formatVersion: MANIFEST_FORMAT_VERSION, setId, pointSequence, createdAt, source, options, encryption, disks };
+  const vss = o.vss === undefined ? undefined : readVss(r, o.vss, disks);
+  checkChunkConsistency(r, disks, vss);
+  return {
+    formatVersion: MANIFEST_FORMAT_VERSION, setId, pointSequence, createdAt, source, options,
+    ...(encryption === undefined ? {} : { encryption }),
+    disks,
+    ...(vss === undefined ? {} : { vss }),
+  };
+}
+
+const VOLUME_PATH = /^\\\\\?\\Volume\{[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}\\$/;
+const REASON = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+const MAX_VSS_ENTRIES = 10_000;
+const RESTORE_METHODS = Object.keys(RESTORE_METHOD_VALUE) as RestoreMethod[];
+const WRITER_RESTORES: readonly WriterRestore[] = ['undefined', 'never', 'if-replace-fails', 'always'];
+
+function readVss(r: JsonReader, v: unknown, disks: readonly ManifestDisk[]): ManifestVss {
+  const p = 'vss';
+  const method = r.oneOf(r.object(v, p, undefined).method, at(p, 'method'), ['none', 'vss'] as const);
+  if (method === 'none') {
+    const o = r.object(v, p, ['method', 'reason', 'message']);
+    return { method, reason: readReason(r, o.reason, at(p, 'reason')), message: r.text(o.message, at(p, 'message'), 0, 2000) };
+  }
+  const o = r.object(v, p, ['method', 'kind', 'snapshotSetId', 'takenAt', 'snapshots', 'liveReads', 'asrMetadata', 'backupComponents', 'restoreMethods', 'warnings']);
+  const kind = r.oneOf(o.kind, at(p, 'kind'), ['full', 'copy'] as const);
+  const snapshotSetId = r.string(o.snapshotSetId, at(p, 'snapshotSetId'), GUID, 'a lower-case GUID');
+  const takenAt = r.string(o.takenAt, at(p, 'takenAt'), ISO_UTC, 'an ISO 8601 UTC time');
+  if (Number.isNaN(Date.parse(takenAt))) r.fail(at(p, 'takenAt'), 'is not a real date and time');
+  const seen = new Set<string>();
+  const partitionRef = (x: JsonObject, xp: string): { disk: number; partition: number } => {
+    const disk = r.int(x.disk, at(xp, 'disk'), 0, 1_000_000);
+    const d = disks.find((dd) => dd.number === disk);
+    if (d === undefined) r.fail(at(xp, 'disk'), `names disk ${disk}, which the manifest does not hold`);
+    const partition = r.int(x.partition, at(xp, 'partition'), 1, 1_000_000);
+    if (!d.layout.partitions.some((pp) => pp.number === partition)) r.fail(at(xp, 'partition'), `names partition ${partition}, which disk ${disk} does not have`);
+    const key = `${disk}:${partition}`;
+    if (seen.has(key)) r.fail(at(xp, 'partition'), `repeats disk ${disk} partition ${partition}`);
+    seen.add(key);
+    return { disk, partition };
+  };
+  const snapshots = boundedArray(r, o.snapshots, at(p, 'snapshots')).map((x, i): VssSnapshotRef => {
+    const xp = index(at(p, 'snapshots'), i);
+    const xo = r.object(x, xp, ['disk', 'partition', 'volume', 'snapshotId']);
+    return {
+      ...partitionRef(xo, xp),
+      volume: r.string(xo.volume, at(xp, 'volume'), VOLUME_PATH, 'a volume path \\\\?\\Volume{guid}\\ with a lower-case GUID'),
+      snapshotId: r.string(xo.snapshotId, at(xp, 'snapshotId'), GUID, 'a lower-case GUID'),
+    };
+  });
+  const liveReads = boundedArray(r, o.liveReads, at(p, 'liveReads')).map((x, i): VssLiveRead => {
+    const xp = index(at(p, 'liveReads'), i);
+    const xo = r.object(x, xp, ['disk', 'partition', 'reason']);
+    return { ...partitionRef(xo, xp), reason: readReason(r, xo.reason, at(xp, 'reason')) };
+  });
+  const asrMetadata = readDocument(r, o.asrMetadata, at(p, 'asrMetadata'));
+  const backupComponents = readDocument(r, o.backupComponents, at(p, 'backupComponents'));
+  const restoreMethods = boundedArray(r, o.restoreMethods, at(p, 'restoreMethods')).map((x, i) => readRestoreRecord(r, x, index(at(p, 'restoreMethods'), i)));
+  const warnings = boundedArray(r, o.warnings, at(p, 'warnings')).map((x, i) => r.text(x, index(at(p, 'warnings'), i), 0, 2000));
+  return { method, kind, snapshotSetId, takenAt, snapshots, liveReads, asrMetadata, backupComponents, restoreMethods, warnings };
+}
+
+function readReason(r: JsonReader, v: unknown, p: string): string {
+  const reason = r.string(v, p, REASON, 'a lower-case code like "opted-out"');
+  if (reason.length > 64) r.fail(p, 'must be at most 64 characters long');
+  return reason;
+}
+
+function boundedArray(r: JsonReader, v: unknown, p: string): readonly unknown[] {
+  const a = r.array(v, p);
+  if (a.length > MAX_VSS_ENTRIES) r.fail(p, `has more than ${MAX_VSS_ENTRIES} entries`);
+  return a;
+}
+
+function readDocument(r: JsonReader, v: unknown, p: string): ChunkedDocument {
+  const o = r.object(v, p, ['length', 'chunks']);
+  const length = r.int(o.length, at(p, 'length'), 0, MAX_DOCUMENT_BYTES);
+  const chunks = r.array(o.chunks, at(p, 'chunks')).map((c, i) => {
+    const cp = index(at(p, 'chunks'), i);
+    const co = r.object(c, cp, ['chunkId', 'storedHash', 'storedLength', 'length']);
+    const chunkLength = r.int(co.length, at(cp, 'length'), 1, MAX_CHUNK_PLAINTEXT);
+    return { ...readChunkRef(r, co, cp, chunkLength), length: chunkLength };
+  });
+  const total = chunks.reduce((sum, c) => sum + c.length, 0);
+  if (total !== length) r.fail(at(p, 'chunks'), `hold ${total} bytes, the document is ${length}`);
+  return { length, chunks };
+}
+
+function readRestoreRecord(r: JsonReader, v: unknown, p: string): WriterRestoreRecord {
+  const o = r.object(v, p, ['writerId', 'instanceId', 'writerName', 'method', 'methodValue', 'service', 'userProcedure', 'writerRestore', 'rebootRequired', 'alternateLocationMappings', 'steps', 'problems']);
+  const method = r.oneOf(o.method, at(p, 'method'), RESTORE_METHODS);
+  const methodValue = r.int(o.methodValue, at(p, 'methodValue'), 0, 255);
+  if (methodValue !== RESTORE_METHOD_VALUE[method]) r.fail(at(p, 'methodValue'), `must be ${RESTORE_METHOD_VALUE[method]} for method "${method}"`);
+  const texts = (field: 'steps' | 'problems'): string[] => {
+    const a = r.array(o[field], at(p, field));
+    if (a.length > 100) r.fail(at(p, field), 'has more than 100 entries');
+    return a.map((x, i) => r.text(x, index(at(p, field), i), 0, 2000));
+  };
+  return {
+    writerId: r.string(o.writerId, at(p, 'writerId'), GUID, 'a lower-case GUID'),
+    instanceId: r.string(o.instanceId, at(p, 'instanceId'), GUID, 'a lower-case GUID'),
+    writerName: r.text(o.writerName, at(p, 'writerName'), 0, 1024),
+    method,
+    methodValue,
+    service: r.text(o.service, at(p, 'service'), 0, 1024),
+    userProcedure: r.text(o.userProcedure, at(p, 'userProcedure'), 0, 4096),
+    writerRestore: r.oneOf(o.writerRestore, at(p, 'writerRestore'), WRITER_RESTORES),
+    rebootRequired: r.boolean(o.rebootRequired, at(p, 'rebootRequired')),
+    alternateLocationMappings: r.int(o.alternateLocationMappings, at(p, 'alternateLocationMappings'), 0, 1_000_000),
+    steps: texts('steps'),
+    problems: texts('problems'),
+  };
 }
 
 function readOptions(r: JsonReader, v: unknown): BackupOptions {
@@ -429,7 +624,7 @@ function readExtent(r: JsonReader, v: unknown, p: string, g: DiskGeometry): Mani
 }
 
 /** One chunk id stands for one plaintext and one stored blob: every reference must agree on them. */
-function checkChunkConsistency(r: JsonReader, disks: readonly ManifestDisk[]): void {
+function checkChunkConsistency(r: JsonReader, disks: readonly ManifestDisk[], vss: ManifestVss | undefined): void {
   const seen = new Map<string, { storedHash: string; storedLength: number; length: number }>();
   const check = (c: ChunkRef, length: number, p: string): void => {
     const first = seen.get(c.chunkId);
@@ -447,6 +642,11 @@ function checkChunkConsistency(r: JsonReader, disks: readonly ManifestDisk[]): v
       if (e.kind === 'data') check(e, Number(e.length), index(at(dp, 'extents'), ei));
     });
   });
+  if (vss?.method === 'vss') {
+    for (const field of ['asrMetadata', 'backupComponents'] as const) {
+      vss[field].chunks.forEach((c, ci) => check(c, c.length, index(at(at('vss', field), 'chunks'), ci)));
+    }
+  }
 }
 
 /** Every chunk a manifest references, with what the manifest says about it (dedup, garbage collection). */
@@ -458,6 +658,8 @@ export function referencedChunks(m: BackupManifest): Map<string, ChunkRef & { re
       if (e.kind === 'data') out.set(e.chunkId, { chunkId: e.chunkId, storedHash: e.storedHash, storedLength: e.storedLength, length: Number(e.length) });
     }
   }
+  // The VSS documents are chunks of the point too: the server checks they are held and keeps them alive.
+  if (m.vss?.method === 'vss') for (const c of [...m.vss.asrMetadata.chunks, ...m.vss.backupComponents.chunks]) out.set(c.chunkId, c);
   return out;
 }
 

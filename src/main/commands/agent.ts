@@ -1,8 +1,10 @@
 /**
- * `lifeline agent --headless`: the appliance without its TUI. Registers this machine with the
- * backup server (an inventory built from the disks given, never from all disks), heartbeats, waits
- * for runs and executes them with the restore engine. Wiring only: the session and the engine are
- * use cases in src/app.
+ * `lifeline agent --headless`: the appliance without its TUI, or (`--role backup`) the backup agent
+ * of the machine it runs on. Registers this machine with the backup server (an inventory built from
+ * the disks given, never from all disks), heartbeats, waits for runs and executes them: restore runs
+ * with the restore engine (role `restore`, the default), backup runs of the given disks with the
+ * backup engine (role `backup`). A run of the other kind is refused (`agent.unsupported-job`).
+ * Wiring only: the session and the engines are use cases in src/app.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -14,6 +16,8 @@ import { NodeSetKeys } from '../../adapters/node/set-keys.ts';
 import { systemClock } from '../../adapters/node/system-clock.ts';
 import { AgentSession } from '../../app/agent-session.ts';
 import type { AgentStatus } from '../../app/agent-session.ts';
+import { runBackupJob } from '../../app/backup/run-backup-job.ts';
+import type { BackupJobObserver } from '../../app/backup/run-backup-job.ts';
 import type { RestoreObserver } from '../../app/restore/report.ts';
 import { runRestoreJob } from '../../app/restore/run-restore-job.ts';
 import type { ScriptRunner } from '../../app/restore/scripts.ts';
@@ -53,6 +57,9 @@ async function firstLine(path: string): Promise<string | undefined> {
 
 const SCRIPT_TIMEOUT_MS = 60 * 60 * 1000;
 
+/** What this agent does with its disks: restore onto them (the appliance) or back them up. */
+export type AgentRole = 'restore' | 'backup';
+
 export const defaultAgentDeps: AgentCommandDeps = {
   connect: (c) => connectBackupServer({ url: c.url, ...(c.accessKey ? { accessKey: c.accessKey } : {}), ...(c.fingerprint ? { fingerprint: c.fingerprint } : {}) }),
   disks: { open: (path, options) => openDisk(path, options) },
@@ -60,7 +67,8 @@ export const defaultAgentDeps: AgentCommandDeps = {
   scripts: {
     // Job scripts are command lines written for the platform's shell.
     run: async (line) => {
-      const r = await new ChildProcessRunner().run('sh', ['-c', line], { timeoutMs: SCRIPT_TIMEOUT_MS });
+      const windows = process.platform === 'win32';
+      const r = await new ChildProcessRunner().run(windows ? 'cmd.exe' : 'sh', windows ? ['/d', '/c', line] : ['-c', line], { timeoutMs: SCRIPT_TIMEOUT_MS });
       return { exitCode: r.exitCode, output: `${r.stdout}${r.stderr}` };
     },
   },
@@ -96,6 +104,27 @@ async function readSettings(path: string | undefined): Promise<ApplianceSettings
     throw new RecoveryError('settings.invalid', `the settings file ${path} is not JSON: ${(e as Error).message}`, { data: { path } });
   }
   return parseApplianceSettings(json);
+}
+
+function roleOf(args: ParsedArgs): AgentRole {
+  const role = stringOption(args, 'role') ?? 'restore';
+  if (role !== 'restore' && role !== 'backup') throw new UsageError(`--role must be restore or backup, not "${role}"`);
+  return role;
+}
+
+/** The first line of --passphrase-file, else the settings file's passphrase. */
+async function passphraseOf(args: ParsedArgs, config: AgentConfig): Promise<string | undefined> {
+  const file = stringOption(args, 'passphrase-file');
+  if (file === undefined) return config.passphrase;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`--passphrase-file: cannot read ${file}: ${(e as Error).message}`);
+  }
+  const first = text.split(/\r?\n/)[0] ?? '';
+  if (first === '') throw new UsageError(`--passphrase-file: the first line of ${file} is empty`);
+  return first;
 }
 
 function flagsOf(args: ParsedArgs) {
@@ -147,12 +176,15 @@ function describeStatus(s: AgentStatus): string {
   }
 }
 
-function logObserver(io: CommandIo, clock: Clock): RestoreObserver {
+/** The run's steps, warnings and (every 5 s) progress on stderr; for restore and backup runs alike. */
+function logObserver(io: CommandIo, clock: Clock): RestoreObserver & BackupJobObserver {
   let printedAt = 0;
   return {
     stepFinished: (r) => io.err(`  step ${r.step}: ${r.outcome.status === 'done' ? `done${r.outcome.detail ? ` (${r.outcome.detail})` : ''}` : r.outcome.status === 'skipped' ? `skipped: ${r.outcome.why}` : `FAILED [${r.outcome.code}]: ${r.outcome.message}`}`),
     event: (e) => {
-      if (e.level === 'warning' || (e.level === 'error' && !e.message.startsWith('restore '))) io.err(`  ${e.level}: ${e.message}`);
+      // Step outcomes are printed above and the final outcome by the session's status line.
+      const told = e.data?.['step'] !== undefined || /^(restore|backup) (succeeded|failed|cancelled|idle)/.test(e.message);
+      if (e.level === 'warning' || (e.level === 'error' && !told)) io.err(`  ${e.level}: ${e.message}`);
     },
     progress: (p) => {
       if (clock.now() - printedAt < 5_000) return;
@@ -165,41 +197,59 @@ function logObserver(io: CommandIo, clock: Clock): RestoreObserver {
 export function agentCommand(deps: AgentCommandDeps = defaultAgentDeps): Command {
   return {
     path: ['agent'],
-    summary: 'Run the appliance agent: register with the backup server and execute the restore jobs it assigns.',
+    summary: 'Run the agent: register with the backup server and execute the restore (or, with --role backup, backup) jobs it assigns.',
     options: {
       headless: { type: 'boolean', description: 'Run without screens (required; `lifeline appliance` is the console with screens).' },
       server: { type: 'string', valueName: 'HOST[:PORT]', description: 'Backup server address; port 50305, or 60305 with --ssl.' },
       ssl: { type: 'boolean', description: 'Use TLS (port 60305 unless given).' },
       fingerprint: { type: 'string', valueName: 'SHA256', description: "Pin the server certificate's SHA-256 fingerprint." },
       'access-key': { type: 'string', valueName: 'KEY', description: "The tenant's access key." },
-      disk: { type: 'string', multiple: true, valueName: 'PATH', description: 'A disk (device or image file) offered as restore target.' },
+      role: { type: 'string', valueName: 'restore|backup', description: 'restore (default): restore jobs onto the --disk disks, as the appliance does; backup: back up the --disk disks when the server runs a backup job for this machine.' },
+      disk: { type: 'string', multiple: true, valueName: 'PATH', description: 'A disk (device or image file): a restore target, or with --role backup a disk backup jobs may image.' },
       'protected-disk': { type: 'string', multiple: true, valueName: 'PATH', description: 'A disk listed in the inventory but never written (boot media, local backup copy).' },
       firmware: { type: 'string', valueName: 'bios|uefi', description: "This machine's firmware. Default: detected." },
       once: { type: 'boolean', description: 'Exit after one run; exit code 0 only when it succeeded.' },
+      'passphrase-file': { type: 'string', valueName: 'FILE', description: "Passphrase of this machine's encrypted sets (first line of FILE); overrides the settings file's. Never sent to the server." },
       settings: { type: 'string', valueName: 'FILE', description: 'Settings JSON (docs/restore.md); command-line values override it.' },
     },
-    details: 'Exit status with --once: 0 succeeded, 1 failed, 3 sent back to idle (precondition). Without --once the agent runs until stopped (SIGINT/SIGTERM).',
+    details: [
+      'Exit status with --once: 0 succeeded, 1 failed or cancelled, 3 sent back to idle (precondition). Without --once the agent runs until stopped (SIGINT/SIGTERM).',
+      'A backup job names the disks to image as this agent registered them (the --disk paths); an encrypted one needs the passphrase on this machine.',
+    ].join('\n'),
     async run(args, io) {
       if (!booleanOption(args, 'headless')) throw new UsageError('the agent runs without a screen only with --headless; the console with screens is `lifeline appliance`');
       if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
+      const role = roleOf(args);
       const config = resolveAgentConfig(await readSettings(stringOption(args, 'settings')), flagsOf(args));
+      const passphrase = await passphraseOf(args, config);
       const identity = await identityOf(config, deps);
       const server = deps.connect(config);
       const stopper = new AbortController();
       const release = deps.onStop?.(() => stopper.abort(new Error('stopped by a signal')));
       const observer = logObserver(io, deps.clock);
-      const passphrase = config.passphrase;
-      const tools = await finishingToolsForPlatform();
-      const session = new AgentSession({
-        server, clock: deps.clock, identity, pollMs: config.pollSeconds * 1000,
-        runRestore: (run, signal) => runRestoreJob(run, {
-          server, keys: new NodeSetKeys(), disks: deps.disks, clock: deps.clock, inventory: identity.inventory,
-          drivers: tools.drivers, boot: tools.boot, asr: tools.asr, scripts: deps.scripts, observer,
-          ...(passphrase === undefined ? {} : { passphrase: async () => passphrase }),
-        }, signal),
-      });
+      const common = { server, clock: deps.clock, identity, pollMs: config.pollSeconds * 1000 };
+      let session: AgentSession;
+      if (role === 'backup') {
+        session = new AgentSession({
+          ...common,
+          runBackup: (run, signal) => runBackupJob(run, {
+            server, keys: new NodeSetKeys(), disks: deps.disks, clock: deps.clock, identity, scripts: deps.scripts, observer,
+            ...(passphrase === undefined ? {} : { passphrase }),
+          }, signal),
+        });
+      } else {
+        const tools = await finishingToolsForPlatform();
+        session = new AgentSession({
+          ...common,
+          runRestore: (run, signal) => runRestoreJob(run, {
+            server, keys: new NodeSetKeys(), disks: deps.disks, clock: deps.clock, inventory: identity.inventory,
+            drivers: tools.drivers, boot: tools.boot, asr: tools.asr, scripts: deps.scripts, observer,
+            ...(passphrase === undefined ? {} : { passphrase: async () => passphrase }),
+          }, signal),
+        });
+      }
       session.subscribe((s) => io.err(`agent: ${describeStatus(s)}`));
-      io.err(`agent: ${identity.hostname} (${identity.machineId}), ${identity.inventory.firmware.toUpperCase()}, disks ${identity.inventory.disks.map((d) => `${d.path}${d.protected ? ' (protected)' : ''}`).join(', ')}; server ${config.url}`);
+      io.err(`agent (${role}): ${identity.hostname} (${identity.machineId}), ${identity.inventory.firmware.toUpperCase()}, disks ${identity.inventory.disks.map((d) => `${d.path}${d.protected ? ' (protected)' : ''}`).join(', ')}; server ${config.url}`);
       try {
         const outcome = await session.run({ once: config.once, signal: stopper.signal });
         if (outcome === undefined) return 0;

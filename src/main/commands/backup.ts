@@ -1,6 +1,11 @@
 /**
  * `lifeline backup`: image disks (image files or block devices) into a restore point on a Lifeline
  * server. The engine is app/backup/take-backup.ts; this file turns the command line into a request.
+ *
+ * Snapshots (docs/vss-agent.md): on Windows, disks (`\\.\PhysicalDriveN`) are read from a VSS
+ * snapshot set taken with ASR semantics, as a copy backup unless `--backup-kind full`;
+ * `--no-snapshot` reads them live. Image files, and every source on Linux, are read as they are,
+ * and the restore point records that no snapshot was taken and why.
  */
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
@@ -19,10 +24,12 @@ import { formatBytes } from '../../core/units.ts';
 import type { BackupServer } from '../../ports/backup-server.ts';
 import type { BlockDevice, OpenOptions } from '../../ports/block-device.ts';
 import type { Clock } from '../../ports/clock.ts';
+import type { BackupKind, VolumeSnapshotter } from '../../ports/volume-snapshot.ts';
+import type { NoSnapshotReason } from '../../adapters/node/no-snapshot.ts';
 import { NodeSetKeys } from '../../adapters/node/set-keys.ts';
 import { booleanOption, integerOption, requiredString, stringOption, toJson, UsageError } from '../cli-kit.ts';
 import type { Command, CommandIo, ParsedArgs } from '../cli-kit.ts';
-import { openDisk } from '../platform.ts';
+import { makeSnapshotter, openDisk } from '../platform.ts';
 
 /** What the command needs from the outside world; tests pass their own. */
 export interface BackupCommandDeps {
@@ -33,6 +40,28 @@ export interface BackupCommandDeps {
   hostname(): string;
   /** The firmware this machine booted with, for block-device sources. */
   hostFirmware(): Firmware;
+  /** The snapshotter for a choice (default: platform.ts — VSS on Windows, none elsewhere). */
+  snapshotter?(choice: SnapshotChoice): Promise<VolumeSnapshotter>;
+  /** process.platform unless a test says otherwise. */
+  readonly platform?: string;
+}
+
+/** VSS, or no snapshot and why. */
+export type SnapshotChoice = { readonly kind: 'vss' } | { readonly kind: 'none'; readonly reason: NoSnapshotReason };
+
+/**
+ * VSS snapshots volumes of Windows disks: it is used on Windows for disk sources unless
+ * `--no-snapshot`; image files are read as they are (a mix of both is refused, since one backup
+ * cannot be half consistent without saying which half); other platforms have no VSS.
+ */
+export function chooseSnapshot(platform: string, noSnapshot: boolean, sourceKinds: readonly ('image' | 'device')[]): SnapshotChoice {
+  if (noSnapshot) return { kind: 'none', reason: 'opted-out' };
+  if (sourceKinds.every((k) => k === 'image')) return { kind: 'none', reason: 'not-volumes' };
+  if (platform !== 'win32') return { kind: 'none', reason: 'unsupported-platform' };
+  if (sourceKinds.includes('image')) {
+    throw new UsageError('a VSS snapshot covers disks, not image files: give only disks or only image files, or add --no-snapshot to read the disks live');
+  }
+  return { kind: 'vss' };
 }
 
 const PROGRESS_EVERY_MS = 5000;
@@ -70,6 +99,8 @@ export function makeBackupCommand(deps: BackupCommandDeps): Command {
       'reconnect-minutes': { type: 'string', valueName: 'N', description: `How long lost connections are retried, 1–60 minutes. Default ${DEFAULT_BACKUP_OPTIONS.reconnectWindowMinutes}.` },
       'passphrase-file': { type: 'string', valueName: 'FILE', description: 'Encrypt with the passphrase in FILE (its first line). Else LIFELINE_PASSPHRASE, if set.' },
       'sector-size': { type: 'string', valueName: '512|4096', description: 'Logical sector size image files stand for. Default 512.' },
+      'no-snapshot': { type: 'boolean', description: 'Windows: read the disks live instead of from a VSS snapshot (no consistency, writers are not involved).' },
+      'backup-kind': { type: 'string', valueName: 'copy|full', description: 'Windows: the VSS backup type. copy (default) leaves every backup history as it is; full lets writers record the backup (SQL Server, Exchange log truncation).' },
       json: { type: 'boolean', description: 'Print the result as JSON.' },
     },
     details: [
@@ -78,6 +109,9 @@ export function makeBackupCommand(deps: BackupCommandDeps): Command {
       'sent again. The restore point exists only once its manifest is committed: an interrupted backup',
       'leaves none, and running the same command again sends only what is still missing.',
       'An encrypted set keeps the passphrase it was created with; a wrong one is refused before any upload.',
+      'On Windows, disks are read from a VSS snapshot (ASR writer, critical volumes; the EFI system partition',
+      'is read live) as a copy backup that leaves other products\' backup history alone; --backup-kind full',
+      'updates it, --no-snapshot reads the disks live. The restore point records which was done.',
     ].join('\n'),
     run: (args, io) => runBackup(deps, args, io),
   };
@@ -100,6 +134,11 @@ async function runBackup(deps: BackupCommandDeps, args: ParsedArgs, io: CommandI
   if (firmwareText === undefined && kinds.includes('image')) throw new UsageError('--firmware bios|uefi is required for image files: an image does not say how its system boots');
   const firmware: Firmware = (firmwareText as Firmware | undefined) ?? deps.hostFirmware();
   const hostname = stringOption(args, 'hostname') ?? deps.hostname();
+  const backupKind = backupKindOf(args);
+  const choice = chooseSnapshot(deps.platform ?? process.platform, booleanOption(args, 'no-snapshot'), kinds);
+  if (choice.kind === 'none' && stringOption(args, 'backup-kind') !== undefined) {
+    io.err(`note: --backup-kind ${backupKind} has no effect: no VSS snapshot is taken (${choice.reason})`);
+  }
 
   const sources: BackupSource[] = [];
   const server = deps.connect({
@@ -123,8 +162,9 @@ async function runBackup(deps: BackupCommandDeps, args: ParsedArgs, io: CommandI
         nics: [],
       },
     });
+    const snapshotter = await (deps.snapshotter ?? makeSnapshotter)(choice);
     const result = await takeBackup(server, new NodeSetKeys(), {
-      sources, resource, hostname, firmware, options, clock: deps.clock,
+      sources, resource, hostname, firmware, options, clock: deps.clock, snapshotter, backupKind,
       ...(passphrase === undefined ? {} : { passphrase }),
     }, consoleObserver(io, deps.clock));
     io.out(booleanOption(args, 'json') ? toJson(summaryOf(result)) : renderResult(result));
@@ -193,6 +233,12 @@ function sizeText(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${bytes / 1024 / 1024} MiB` : `${bytes / 1024} KiB`;
 }
 
+function backupKindOf(args: ParsedArgs): BackupKind {
+  const kind = stringOption(args, 'backup-kind') ?? 'copy';
+  if (kind !== 'copy' && kind !== 'full') throw new UsageError(`--backup-kind must be copy or full, not "${kind}"`);
+  return kind;
+}
+
 function sectorSizeOf(args: ParsedArgs): 512 | 4096 {
   const size = integerOption(args, 'sector-size', { min: 512, max: 4096 }) ?? 512;
   if (size !== 512 && size !== 4096) throw new UsageError('--sector-size must be 512 or 4096');
@@ -235,7 +281,27 @@ function summaryOf(r: BackupResult): Record<string, unknown> {
     chunksTotal: r.chunksTotal, chunksUploaded: r.chunksUploaded,
     encrypted: r.manifest.options.encrypted,
     disks: r.manifest.disks.map((d) => ({ number: d.number, style: d.style, partitions: d.layout.partitions.length, extents: d.extents.length })),
+    ...(r.manifest.vss === undefined ? {} : { snapshot: snapshotSummary(r) }),
   };
+}
+
+function snapshotSummary(r: BackupResult): Record<string, unknown> {
+  const v = r.manifest.vss!;
+  if (v.method === 'none') return { method: 'none', reason: v.reason };
+  return {
+    method: 'vss', kind: v.kind, snapshotSetId: v.snapshotSetId,
+    snapshots: v.snapshots.map((x) => ({ disk: x.disk, partition: x.partition })),
+    liveReads: v.liveReads.map((x) => ({ disk: x.disk, partition: x.partition, reason: x.reason })),
+    warnings: v.warnings.length,
+  };
+}
+
+function snapshotLine(r: BackupResult): string[] {
+  const v = r.manifest.vss;
+  if (v === undefined) return [];
+  if (v.method === 'none') return [`No snapshot (${v.reason}): ${v.message}.`];
+  const live = v.liveReads.map((x) => `${x.disk}:${x.partition} ${x.reason}`).join(', ');
+  return [`VSS ${v.kind} backup, snapshot set ${v.snapshotSetId}: ${v.snapshots.length} partitions from the snapshot${live === '' ? '' : `, read live: ${live}`}.`];
 }
 
 function renderResult(r: BackupResult): string {
@@ -244,5 +310,6 @@ function renderResult(r: BackupResult): string {
     `Read ${formatBytes(r.bytesRead)} (${formatBytes(r.zeroBytes)} of zeros, not stored).`,
     `Sent ${formatBytes(r.bytesUploaded)} in ${r.chunksUploaded} of ${r.chunksTotal} chunks; the server held the rest.`,
     ...r.manifest.disks.map((d) => `Disk ${d.number}: ${d.style.toUpperCase()}, ${d.layout.partitions.length} partitions (${d.layout.partitions.map((p) => `${p.number} ${p.filesystem}`).join(', ') || 'none'}).`),
+    ...snapshotLine(r),
   ].join('\n');
 }

@@ -34,7 +34,7 @@ export const commandEntries: readonly CommandEntry[] = [
   ...fromModule(() => import('./target.ts'), [['target list', 'targetList'], ['target show', 'targetShow'], ['target bind', 'targetBind'], ['target unbind', 'targetUnbind']]),
   ...fromModule(() => import('./set.ts'), [['set list', 'setList'], ['set show', 'setShow'], ['set prune', 'setPrune']]),
   ...fromModule(() => import('./job.ts'), [
-    ['job restore', 'jobRestore'], ['job list', 'jobList'], ['job show', 'jobShow'], ['job start', 'jobStart'],
+    ['job restore', 'jobRestore'], ['job backup', 'jobBackup'], ['job list', 'jobList'], ['job show', 'jobShow'], ['job start', 'jobStart'],
     ['job cancel', 'jobCancel'], ['job wait', 'jobWait'], ['job logs', 'jobLogs'],
   ]),
   ...fromModule(() => import('./key.ts'), [['key create', 'keyCreate'], ['key list', 'keyList'], ['key revoke', 'keyRevoke']]),

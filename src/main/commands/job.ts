@@ -1,9 +1,12 @@
-/** `lifeline job restore|list|show|start|cancel|wait|logs`: restore jobs and their runs. */
+/** `lifeline job restore|backup|list|show|start|cancel|wait|logs`: restore and backup jobs and their runs. */
 import { readFile } from 'node:fs/promises';
 import type { OperatorClient } from '../../adapters/node/http-operator-client.ts';
+import { checkBackupOptions, DEFAULT_BACKUP_OPTIONS } from '../../app/backup/options.ts';
 import { parseRateLimits } from '../../app/backup/rate-limit-text.ts';
-import { RecoveryError } from '../../core/errors.ts';
-import { DEFAULT_RESTORE_OPTIONS, type DiskMapping, type RestoreJobSpec, type RestoreOptions } from '../../core/protocol/jobs.ts';
+import { isRecoveryError, RecoveryError } from '../../core/errors.ts';
+import {
+  DEFAULT_RESTORE_OPTIONS, type BackupJobOptions, type BackupJobSpec, type DiskMapping, type RestoreJobSpec, type RestoreOptions,
+} from '../../core/protocol/jobs.ts';
 import type { JobView, LogEntry, RunView } from '../../core/protocol/schemas.ts';
 import { parseSchedule, type Schedule } from '../../core/schedule.ts';
 import { UsageError, booleanOption, integerOption, requiredString, stringOption } from '../cli-kit.ts';
@@ -51,6 +54,57 @@ export const jobRestore: Command = {
       return client.createJob({
         name: stringOption(args, 'name') ?? `restore ${spec.setId.slice(0, 8)} onto ${agentId.slice(0, 8)}`,
         agentId, schedule, spec: { ...spec, pointId }, ...(booleanOption(args, 'disabled') ? { enabled: false } : {}),
+      });
+    });
+    print(args, io, job, (j) => `Created job ${j.jobId} (${j.name}); next run ${orDash(j.nextRunAt)}.`);
+    return 0;
+  },
+};
+
+export const jobBackup: Command = {
+  path: ['job', 'backup'],
+  summary: "Create a backup job: a machine's disks into its backup set, now, once, by hand or on a recurring plan.",
+  options: {
+    ...connectionOptions,
+    target: { type: 'string', valueName: 'AGENT', description: 'The machine to back up: the agent id of its `lifeline agent --role backup` (required).' },
+    source: { type: 'string', multiple: true, valueName: 'DISK', description: 'A disk to image, as the machine registered it (its --disk path); repeat for several, numbered 0, 1, … in order (required).' },
+    resource: { type: 'string', valueName: 'NAME', description: "The resource the backup set belongs to (default: the machine's hostname)." },
+    firmware: { type: 'string', valueName: 'bios|uefi', description: "How the imaged system boots (default: the machine's firmware)." },
+    encrypted: { type: 'boolean', description: "Back up into the resource's encrypted set; the set must exist and the agent must hold its passphrase." },
+    compression: { type: 'string', valueName: 'fast|none', description: 'fast = lz4 (default), none = store as read.' },
+    channels: { type: 'string', valueName: 'N', description: `Parallel uploads, 1–64 (default ${DEFAULT_BACKUP_OPTIONS.channels}).` },
+    'block-size': { type: 'string', valueName: 'SIZE', description: 'Read block and chunk size, 64K–2M (default 256K).' },
+    'all-blocks': { type: 'boolean', description: 'Read every block, not only the blocks the file systems use.' },
+    'reconnect-window': { type: 'string', valueName: 'MIN', description: `Minutes network loss is retried, 1–60 (default ${DEFAULT_BACKUP_OPTIONS.reconnectWindowMinutes}).` },
+    'resume-buffer': { type: 'string', valueName: 'SIZE', description: 'Buffer between reading and uploading (default 10M).' },
+    'transfer-limit': { type: 'string', multiple: true, valueName: 'RATE', description: 'Upload rate limit, e.g. "10 MiB/s" or "2 MiB/s mon-fri 08:00-18:00".' },
+    'read-limit': { type: 'string', multiple: true, valueName: 'RATE', description: 'Disk read rate limit, same form.' },
+    precondition: { type: 'string', valueName: 'CMD', description: 'Run first on the machine; when it fails the run goes back to idle.' },
+    'pre-script': { type: 'string', valueName: 'CMD', description: 'Run before the disks are read.' },
+    'post-script': { type: 'string', valueName: 'CMD', description: 'Run after the backup, also when it failed.' },
+    'utc-offset': { type: 'string', valueName: 'MIN', description: 'Minutes east of UTC the rate windows are written in (default 0).' },
+    schedule: { type: 'string', valueName: 'WHEN', description: 'now (default), manual, an ISO 8601 time with offset, or a recurring plan as JSON (docs/server-admin.md).' },
+    name: { type: 'string', valueName: 'NAME', description: 'Job name (default: "backup <resource>").' },
+    disabled: { type: 'boolean', description: 'Create the job disabled.' },
+  },
+  details: 'The set of an unencrypted job is created with the job if the machine has none yet. The machine runs the job when `lifeline agent --role backup` polls.',
+  async run(args, io) {
+    const agentId = requiredString(args, 'target');
+    const sources = (args.values['source'] as string[] | undefined) ?? [];
+    if (sources.length === 0) throw new UsageError('give at least one --source DISK (the disk as the machine registered it)');
+    const firmware = stringOption(args, 'firmware');
+    if (firmware !== undefined && firmware !== 'bios' && firmware !== 'uefi') throw new UsageError(`--firmware must be bios or uefi, not "${firmware}"`);
+    const options = backupOptions(args);
+    const schedule = scheduleOf(stringOption(args, 'schedule') ?? 'now', true);
+    const job = await withClient(args, async (client) => {
+      const resource = stringOption(args, 'resource') ?? (await client.getTarget(agentId)).hostname;
+      const spec: BackupJobSpec = {
+        kind: 'backup', resource, sources, encrypted: booleanOption(args, 'encrypted'), options,
+        ...(firmware === undefined ? {} : { firmware: firmware as 'bios' | 'uefi' }),
+      };
+      return client.createJob({
+        name: stringOption(args, 'name') ?? `backup ${resource}`,
+        agentId, schedule, spec, ...(booleanOption(args, 'disabled') ? { enabled: false } : {}),
       });
     });
     print(args, io, job, (j) => `Created job ${j.jobId} (${j.name}); next run ${orDash(j.nextRunAt)}.`);
@@ -187,6 +241,9 @@ function renderJob(job: JobView, runs: readonly RunView[]): string {
     for (const d of job.spec.disks) {
       lines.push(`  disk ${d.sourceDisk} → ${d.targetDisk}: ${d.partitions.length === 0 ? 'all partitions' : `partitions ${d.partitions.join(', ')}`}, ${d.rebuild} rebuild`);
     }
+  } else {
+    lines.push(`Backup     resource ${job.spec.resource}${job.spec.encrypted ? ' (encrypted set)' : ''}${job.spec.firmware ? `, ${job.spec.firmware.toUpperCase()}` : ''}`);
+    job.spec.sources.forEach((source, i) => lines.push(`  disk ${i} ← ${source}`));
   }
   lines.push('', runs.length === 0 ? 'No runs yet.' : table(
     ['RUN', 'STATE', 'TRIGGER', 'QUEUED', 'ENDED', 'PROGRESS', 'ERROR'],
@@ -274,6 +331,37 @@ function restoreOptions(args: ParsedArgs): RestoreOptions {
   };
 }
 
+function backupOptions(args: ParsedArgs): BackupJobOptions {
+  const d = DEFAULT_BACKUP_OPTIONS;
+  const text = (name: string): string | undefined => stringOption(args, name);
+  const compression = text('compression') ?? d.compression;
+  if (compression !== 'fast' && compression !== 'none') throw new UsageError(`--compression must be fast or none, not "${compression}"`);
+  const transfer = parseRateLimits((args.values['transfer-limit'] as string[] | undefined) ?? []);
+  const read = parseRateLimits((args.values['read-limit'] as string[] | undefined) ?? []);
+  const offset = text('utc-offset');
+  if (offset !== undefined && (!/^[+-]?\d{1,3}$/.test(offset) || Math.abs(Number(offset)) > 840)) throw new UsageError('--utc-offset is minutes east of UTC, -840 to 840');
+  const options: BackupJobOptions = {
+    compression,
+    channels: integerOption(args, 'channels', { min: 1, max: 64 }) ?? d.channels,
+    blockSize: sizeOption(args, 'block-size') ?? d.blockSize,
+    onlyUsedBlocks: !booleanOption(args, 'all-blocks'),
+    reconnectWindowMinutes: integerOption(args, 'reconnect-window', { min: 1, max: 60 }) ?? d.reconnectWindowMinutes,
+    resumeBufferBytes: sizeOption(args, 'resume-buffer') ?? d.resumeBufferBytes,
+    ...(transfer ? { transferLimit: transfer } : {}),
+    ...(read ? { readLimit: read } : {}),
+    ...(text('precondition') !== undefined ? { precondition: text('precondition') as string } : {}),
+    ...(text('pre-script') !== undefined ? { preScript: text('pre-script') as string } : {}),
+    ...(text('post-script') !== undefined ? { postScript: text('post-script') as string } : {}),
+    utcOffsetMinutes: offset === undefined ? d.utcOffsetMinutes : Number(offset),
+  };
+  try {
+    return checkBackupOptions(options);
+  } catch (e) {
+    if (isRecoveryError(e) && e.code === 'backup.bad-option') throw new UsageError(e.message);
+    throw e;
+  }
+}
+
 /** "256K", "2M", "10MiB", "65536". */
 function sizeOption(args: ParsedArgs, name: string): number | undefined {
   const text = stringOption(args, name);
@@ -284,12 +372,26 @@ function sizeOption(args: ParsedArgs, name: string): number | undefined {
   return Number(m[1]) * unit;
 }
 
-function scheduleOf(text: string): Schedule {
+/** now, manual, an ISO time; for backup jobs also a recurring plan as JSON (core/schedule.ts). */
+function scheduleOf(text: string, recurring = false): Schedule {
+  if (recurring && text.trim().startsWith('{')) {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      throw new UsageError(`--schedule: the plan is not JSON: ${(e as Error).message}`);
+    }
+    try {
+      return parseSchedule(value);
+    } catch (e) {
+      throw new UsageError(`--schedule: ${(e as Error).message}`);
+    }
+  }
   const value = text === 'now' || text === 'manual' ? { kind: text } : { kind: 'once', at: text };
   try {
     return parseSchedule(value);
   } catch {
-    throw new UsageError(`--schedule ${text}: now, manual, or an ISO 8601 time with offset`);
+    throw new UsageError(`--schedule ${text}: now, manual, or an ISO 8601 time with offset${recurring ? ', or a recurring plan as JSON' : ''}`);
   }
 }
 

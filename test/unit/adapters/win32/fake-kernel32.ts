@@ -35,6 +35,8 @@ export interface FakeVolume {
   readonly extents: readonly { readonly diskNumber: number; readonly offsetBytes: bigint; readonly lengthBytes: bigint }[];
   /** FSCTL_LOCK_VOLUME fails (ERROR_ACCESS_DENIED) this many times first. */
   lockFailures?: number;
+  /** What GetVolumeInformationW names ("NTFS", "FAT32"); absent: the call fails. */
+  readonly filesystem?: string;
 }
 
 /** A failure injected into ReadFile/WriteFile/FlushFileBuffers. */
@@ -46,7 +48,7 @@ export interface Fault {
   times: number;
 }
 
-type Target = { kind: 'disk'; disk: FakeDisk } | { kind: 'volume'; volume: FakeVolume } | { kind: 'file'; name: string } | { kind: 'find'; next: number };
+type Target = { kind: 'disk'; disk: FakeDisk } | { kind: 'volume'; volume: FakeVolume } | { kind: 'file'; name: string } | { kind: 'shadow'; name: string } | { kind: 'find'; next: number };
 
 const WRITE = 0x40000000;
 
@@ -72,6 +74,10 @@ export class FakeKernel32 {
   readonly disks = new Map<number, FakeDisk>();
   readonly volumes: FakeVolume[] = [];
   readonly files = new Map<string, Uint8Array>();
+  /** VSS shadow copy devices (\\?\GLOBALROOT\Device\HarddiskVolumeShadowCopyN) and their frozen bytes. */
+  readonly shadows = new Map<string, Uint8Array>();
+  /** Shadow devices that refuse IOCTL_DISK_GET_LENGTH_INFO. */
+  readonly shadowsWithoutLength = new Set<string>();
   readonly directories = new Set<string>();
   readonly faults: Fault[] = [];
   /** Every call worth asserting on, in order: "CreateFileW \\.\PhysicalDrive1 rw", "LOCK \\?\Volume{…}", … */
@@ -177,7 +183,18 @@ export class FakeKernel32 {
         writeWide(buffer, v.mountPoints);
         return true;
       }),
-      GetVolumeNameForVolumeMountPointW: fn(() => this.fail(WIN32_ERROR.NOT_SUPPORTED)),
+      GetVolumeNameForVolumeMountPointW: fn((_a, mountPoint: string, buffer: Uint8Array) => {
+        const v = this.volumes.find((x) => x.mountPoints.some((mp) => mp.toLowerCase() === mountPoint.toLowerCase()));
+        if (v === undefined) return this.fail(WIN32_ERROR.NOT_SUPPORTED);
+        writeWide(buffer, [v.name]);
+        return true;
+      }),
+      GetVolumeInformationW: fn((_a, root: string, _name: null, _chars: number, _serial: number[], _max: number[], _flags: number[], fsName: Uint8Array) => {
+        const v = this.volumes.find((x) => x.name === root);
+        if (v?.filesystem === undefined) return this.fail(WIN32_ERROR.NOT_READY);
+        writeWide(fsName, [v.filesystem]);
+        return true;
+      }),
       GetLogicalDriveStringsW: fn(() => 0),
       GetFirmwareType: undefined as unknown,
     };
@@ -218,7 +235,7 @@ export class FakeKernel32 {
   private describe(h: number): string {
     const t = this.handles.get(h);
     if (t === undefined) return `#${h}`;
-    return t.kind === 'disk' ? `\\\\.\\PhysicalDrive${t.disk.number}` : t.kind === 'volume' ? t.volume.name.replace(/\\$/, '') : t.kind === 'file' ? t.name : 'find';
+    return t.kind === 'disk' ? `\\\\.\\PhysicalDrive${t.disk.number}` : t.kind === 'volume' ? t.volume.name.replace(/\\$/, '') : t.kind === 'file' || t.kind === 'shadow' ? t.name : 'find';
   }
 
   private createFile(name: string, access: number, disposition: number): number {
@@ -233,6 +250,7 @@ export class FakeKernel32 {
     const volume = this.volumes.find((v) => v.name.replace(/\\$/, '') === name);
     if (volume !== undefined) return this.open({ kind: 'volume', volume });
     if (this.files.has(name)) return this.open({ kind: 'file', name });
+    if (this.shadows.has(name)) return (access & WRITE) !== 0 ? this.fail(WIN32_ERROR.WRITE_PROTECT, -1) : this.open({ kind: 'shadow', name });
     return this.fail(WIN32_ERROR.FILE_NOT_FOUND, -1);
   }
 
@@ -247,7 +265,7 @@ export class FakeKernel32 {
   private transfer(async: boolean, op: 'read' | 'write', h: number, buffer: bigint, length: number, done: number[], ov: Uint8Array): boolean {
     this.error = 0;
     const t = this.handles.get(h);
-    const bytes = t?.kind === 'disk' ? t.disk.bytes : t?.kind === 'file' ? this.files.get(t.name) : undefined;
+    const bytes = t?.kind === 'disk' ? t.disk.bytes : t?.kind === 'file' ? this.files.get(t.name) : t?.kind === 'shadow' ? this.shadows.get(t.name) : undefined;
     if (bytes === undefined) return this.fail(WIN32_ERROR.INVALID_HANDLE);
     if (this.fault(async, op)) return false;
     const view = new DataView(ov.buffer, ov.byteOffset, ov.length);
@@ -280,6 +298,7 @@ export class FakeKernel32 {
     const t = this.handles.get(h);
     if (t === undefined) return this.fail(WIN32_ERROR.INVALID_HANDLE);
     if (t.kind === 'volume') return this.volumeIoctl(t.volume, code, out, outSize, returned);
+    if (t.kind === 'shadow') return this.shadowIoctl(t.name, code, out, outSize, returned);
     if (t.kind !== 'disk') return this.fail(WIN32_ERROR.NOT_SUPPORTED);
     const d = t.disk;
     switch (code) {
@@ -344,6 +363,15 @@ export class FakeKernel32 {
     out.set(bytes.subarray(0, n));
     returned[0] = n;
     return true;
+  }
+
+  private shadowIoctl(name: string, code: number, out: Uint8Array | null, outSize: number, returned: number[]): boolean {
+    this.log.push(`IOCTL 0x${code.toString(16)} ${name}`);
+    if (code === S.IOCTL.DISK_GET_LENGTH_INFO && !this.shadowsWithoutLength.has(name)) {
+      return this.answer(out, outSize, returned, this.encode(S.GET_LENGTH_INFORMATION, { Length: BigInt(this.shadows.get(name)!.length) }));
+    }
+    if (code === S.FSCTL.ALLOW_EXTENDED_DASD_IO) return true;
+    return this.fail(WIN32_ERROR.INVALID_FUNCTION);
   }
 
   private volumeIoctl(v: FakeVolume, code: number, out: Uint8Array | null, outSize: number, returned: number[]): boolean {

@@ -127,6 +127,40 @@ describe('AgentSession', () => {
     expect(session.status.state).toBe('job-failed');
   });
 
+  it('executes a backup run through runBackup when the agent backs up, and refuses restores then', async () => {
+    const server = new MemoryBackupServer();
+    const backup: AssignedRun = {
+      runId: 'b2', jobId: 'j', jobName: 'nightly', spec: {
+        kind: 'backup', resource: 'pc', sources: ['disk0'], encrypted: false,
+        options: { compression: 'fast', channels: 1, blockSize: 262144, onlyUsedBlocks: true, reconnectWindowMinutes: 10, resumeBufferBytes: 10485760, utcOffsetMinutes: 0 },
+      },
+    };
+    const restore: AssignedRun = { runId: 'r2', jobId: 'j2', jobName: 'restore', spec: { kind: 'restore', setId: 's', pointId: 'p', disks: [], options: DEFAULT_RESTORE_OPTIONS } };
+    server.assign(backup);
+    server.assign(restore);
+    const ran: string[] = [];
+    const session = new AgentSession({
+      server, clock: new YieldingClock(), identity: identity([]),
+      runBackup: async (r, signal) => {
+        ran.push(`${r.runId}:${signal === stop.signal}`);
+        const outcome: RunOutcome = { state: 'succeeded', steps: [] };
+        await server.finishRun(r.runId, outcome);
+        return outcome;
+      },
+    });
+    const stop = new AbortController();
+    const outcomes: RunOutcome[] = [];
+    session.subscribe((s) => {
+      if (s.state === 'job-done' || s.state === 'job-failed') outcomes.push(s.outcome);
+      if (outcomes.length === 2) stop.abort();
+    });
+    await session.run({ signal: stop.signal });
+    expect(ran).toEqual(['b2:true']);
+    expect(outcomes.map((o) => o.state)).toEqual(['succeeded', 'failed']);
+    expect(server.runs.get('r2')?.outcome?.error?.code).toBe('agent.unsupported-job');
+    expect(server.runs.get('r2')?.outcome?.error?.message).toMatch(/does not run restore jobs/);
+  });
+
   it('heartbeats "running" while a long run executes', async () => {
     const server = new MemoryBackupServer();
     const beats: string[] = [];

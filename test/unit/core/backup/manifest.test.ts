@@ -379,3 +379,91 @@ describe('manifest fuzzing', () => {
     }), { numRuns: 500 });
   });
 });
+
+// ---------------------------------------------------------------- the vss record
+
+const ASR_WRITER = 'be000cbe-11fe-4426-9c58-531aa6355fc4';
+
+function vssManifest(): BackupManifest {
+  const m = sampleManifest();
+  return {
+    ...m,
+    vss: {
+      method: 'vss',
+      kind: 'copy',
+      snapshotSetId: '0e5b2c3a-1d4f-4a6b-8c7d-9e0f1a2b3c4d',
+      takenAt: '2026-11-23T11:19:58.250Z',
+      snapshots: [
+        { disk: 0, partition: 2, volume: '\\\\?\\Volume{4a2b1c3d-0002-4e5f-8a9b-0c1d2e3f4a5b}\\', snapshotId: 'aaaaaaaa-0000-4000-8000-000000000001' },
+        { disk: 1, partition: 1, volume: '\\\\?\\Volume{4a2b1c3d-0004-4e5f-8a9b-0c1d2e3f4a5b}\\', snapshotId: 'aaaaaaaa-0000-4000-8000-000000000002' },
+      ],
+      liveReads: [{ disk: 0, partition: 1, reason: 'esp' }],
+      // The second ASR piece is the same chunk as a disk extent: one id, one plaintext, wherever it is named.
+      asrMetadata: { length: 262144 + 1000, chunks: [{ chunkId: h('e'), storedHash: h('f'), storedLength: 70000, length: 262144 }, { chunkId: h('5'), storedHash: h('6'), storedLength: 700, length: 1000 }] },
+      backupComponents: { length: 3000, chunks: [{ chunkId: h('7'), storedHash: h('8'), storedLength: 900, length: 3000 }] },
+      restoreMethods: [{
+        writerId: ASR_WRITER, instanceId: '7c0e9f1a-5b2d-4c3e-9f80-112233445566', writerName: 'ASR Writer', method: 'restore-if-can-replace', methodValue: 2,
+        service: '', userProcedure: '', writerRestore: 'never', rebootRequired: false, alternateLocationMappings: 0,
+        steps: ['restore the files only if every file on disk can be overwritten (else to the alternate location, if mapped)'], problems: [],
+      }],
+      warnings: ['writer "System Writer" (e8132975-6f93-4464-a53e-1050253ae220) does not advertise VSS_BS_COPY; it may treat this copy backup as a full one'],
+    },
+  };
+}
+
+describe('the vss record', () => {
+  it('round-trips a snapshot record, and a manifest without one keeps having none', () => {
+    const m = vssManifest();
+    expect(validateManifest(JSON.parse(encodeManifest(m)))).toEqual(m);
+    const old = validateManifest(JSON.parse(encodeManifest(sampleManifest())));
+    expect(old).toEqual(sampleManifest());
+    expect('vss' in old).toBe(false);
+    expect(Object.keys(manifestToJson(sampleManifest()))).not.toContain('vss');
+  });
+
+  it('reads a manifest written before the field existed (no vss key at all)', () => {
+    const json = JSON.parse(encodeManifest(sampleManifest()));
+    expect(Object.keys(json)).toEqual(['formatVersion', 'setId', 'pointSequence', 'createdAt', 'source', 'options', 'encryption', 'disks']);
+    expect(validateManifest(json).vss).toBeUndefined();
+  });
+
+  it('round-trips a "no snapshot" record with its reason', () => {
+    const m: BackupManifest = { ...sampleManifest(), vss: { method: 'none', reason: 'unsupported-platform', message: 'no VSS on this platform: the disks were read live' } };
+    expect(validateManifest(JSON.parse(encodeManifest(m)))).toEqual(m);
+  });
+
+  it('counts the documents\' chunks as the point\'s chunks', () => {
+    const chunks = referencedChunks(vssManifest());
+    expect([...chunks.keys()].sort()).toEqual([h('1'), h('3'), h('5'), h('7'), h('a'), h('c'), h('e')].sort());
+    expect(chunks.get(h('7'))).toEqual({ chunkId: h('7'), storedHash: h('8'), storedLength: 900, length: 3000 });
+  });
+
+  const edited = (edit: (j: Untyped) => void): unknown => {
+    const json = JSON.parse(encodeManifest(vssManifest()));
+    edit(json);
+    return json;
+  };
+
+  it.each<[string, (j: Untyped) => void, string]>([
+    ['unknown method', (j) => { j.vss.method = 'lvm'; }, 'vss.method'],
+    ['unknown field', (j) => { j.vss.shadowDevice = 'x'; }, 'vss.shadowDevice'],
+    ['unknown kind', (j) => { j.vss.kind = 'incremental'; }, 'vss.kind'],
+    ['upper-case set id', (j) => { j.vss.snapshotSetId = j.vss.snapshotSetId.toUpperCase(); }, 'vss.snapshotSetId'],
+    ['time not UTC', (j) => { j.vss.takenAt = '2026-11-23T11:19:58+01:00'; }, 'vss.takenAt'],
+    ['disk not in the manifest', (j) => { j.vss.snapshots[0].disk = 7; }, 'vss.snapshots[0].disk'],
+    ['partition not on the disk', (j) => { j.vss.snapshots[1].partition = 2; }, 'vss.snapshots[1].partition'],
+    ['partition both frozen and live', (j) => { j.vss.liveReads[0].partition = 2; }, 'vss.liveReads[0].partition'],
+    ['volume not a volume path', (j) => { j.vss.snapshots[0].volume = 'C:\\'; }, 'vss.snapshots[0].volume'],
+    ['reason with spaces', (j) => { j.vss.liveReads[0].reason = 'EFI system'; }, 'vss.liveReads[0].reason'],
+    ['document bytes mismatch', (j) => { j.vss.backupComponents.length = 3001; }, 'vss.backupComponents.chunks'],
+    ['document too large', (j) => { j.vss.backupComponents.length = 64 * 1024 * 1024 + 1; }, 'vss.backupComponents.length'],
+    ['document chunk disagrees with an extent', (j) => { j.vss.asrMetadata.chunks[0].storedLength = 70001; }, 'vss.asrMetadata.chunks[0].storedLength'],
+    ['method value not the method\'s', (j) => { j.vss.restoreMethods[0].methodValue = 3; }, 'vss.restoreMethods[0].methodValue'],
+    ['unknown restore method', (j) => { j.vss.restoreMethods[0].method = 'reboot'; }, 'vss.restoreMethods[0].method'],
+    ['line break in a warning', (j) => { j.vss.warnings[0] = 'a\nb'; }, 'vss.warnings[0]'],
+    ['none without a reason', (j) => { j.vss = { method: 'none', message: 'x' }; }, 'vss.reason'],
+    ['none with snapshot fields', (j) => { j.vss = { method: 'none', reason: 'opted-out', message: 'x', kind: 'copy' }; }, 'vss.kind'],
+  ])('%s', (_name, edit, path) => {
+    expect(failure(edited(edit))).toEqual({ code: 'manifest.invalid', path });
+  });
+});

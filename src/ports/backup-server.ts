@@ -70,4 +70,10 @@ export interface BackupServer {
   commitPoint(pointId: string, manifest: BackupManifest): Promise<void>;
   getManifest(pointId: string): Promise<BackupManifest>;
   getChunk(id: string): Promise<Uint8Array>;
+  /**
+   * Several stored blobs in one call, in the order asked (at most CHUNK_READ_MAX_IDS ids, at most
+   * 16 MiB of stored bytes), each exactly as `getChunk` would return it. All or nothing: one id
+   * that may not be read or is missing fails the call with that id's error.
+   */
+  getChunks(ids: readonly string[]): Promise<Uint8Array[]>;
 }

@@ -1,8 +1,9 @@
 /**
  * A loopback TCP proxy between an agent and a server that cuts connections on purpose: after a
  * seeded pseudo-random number of bytes has gone through, the connection carrying them is
- * destroyed (both sides), `cuts` times in all. It also counts the chunk downloads it saw
- * (`GET /v1/chunks/…` request lines), so tests can tell how much a resumed run fetched again.
+ * destroyed (both sides), `cuts` times in all. It also counts the chunks asked for (one per
+ * `GET /v1/chunks/<id>`, one per id of a `POST /v1/chunks/read`), so tests can tell how much a
+ * resumed run fetched again.
  * Bounded: at most `maxConnections` open at once, every socket closed by `stop()`.
  */
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
@@ -25,7 +26,7 @@ export interface FaultProxy {
   readonly port: number;
   /** Connections cut so far. */
   readonly cutsDone: number;
-  /** `GET /v1/chunks/<id>` requests seen so far. */
+  /** Chunks asked for so far: `GET /v1/chunks/<id>` requests plus the ids of chunk-read requests. */
   readonly chunkGets: number;
   /** Bytes passed server to client so far. */
   readonly bytesDown: number;
@@ -46,6 +47,41 @@ function random(seed: number): () => number {
 }
 
 const CHUNK_GET = 'GET /v1/chunks/';
+const CHUNK_READ = 'POST /v1/chunks/read ';
+
+/**
+ * Counts the chunks a client's request stream asks for: reads whole HTTP/1.1 requests (headers,
+ * then Content-Length bytes of body) off the bytes as they come, whatever the packet boundaries.
+ */
+class ChunkRequestCounter {
+  count = 0;
+  private pending = Buffer.alloc(0);
+  /** Body bytes still to pass over (a request whose body does not matter, such as an upload). */
+  private skip = 0;
+
+  feed(data: Buffer): void {
+    const skipped = Math.min(this.skip, data.length);
+    this.skip -= skipped;
+    this.pending = Buffer.concat([this.pending, data.subarray(skipped)]);
+    for (;;) {
+      const headerEnd = this.pending.indexOf('\r\n\r\n');
+      if (headerEnd < 0) return;
+      const head = this.pending.subarray(0, headerEnd).toString('latin1');
+      const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
+      const end = headerEnd + 4 + length;
+      if (head.startsWith(CHUNK_GET)) this.count++;
+      if (!head.startsWith(CHUNK_READ)) {
+        this.skip = Math.max(0, end - this.pending.length);
+        this.pending = this.pending.subarray(Math.min(end, this.pending.length));
+        continue;
+      }
+      if (this.pending.length < end) return;
+      const body = JSON.parse(this.pending.subarray(headerEnd + 4, end).toString('utf8')) as { ids?: unknown[] };
+      this.count += body.ids?.length ?? 0;
+      this.pending = this.pending.subarray(end);
+    }
+  }
+}
 
 export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
   const next = random(options.seed ?? 1);
@@ -70,12 +106,11 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     };
     client.on('error', closeBoth).on('close', closeBoth);
     upstream.on('error', closeBoth).on('close', closeBoth);
-    // Request lines may straddle packets: keep the last few bytes to search across the seam.
-    let tail = '';
+    const counter = new ChunkRequestCounter();
     client.on('data', (data: Buffer) => {
-      const text = tail + data.toString('latin1');
-      for (let at = text.indexOf(CHUNK_GET); at !== -1; at = text.indexOf(CHUNK_GET, at + 1)) chunkGets++;
-      tail = text.slice(-(CHUNK_GET.length - 1));
+      const before = counter.count;
+      counter.feed(data);
+      chunkGets += counter.count - before;
       if (!upstream.write(data)) client.pause();
     });
     upstream.on('drain', () => client.resume());

@@ -34,6 +34,8 @@ export class MemoryBackupServer implements BackupServer {
   readonly runs = new Map<string, RunRecord>();
   /** How many times each chunk was fetched (restore tests check what was transferred). */
   readonly fetches = new Map<string, number>();
+  /** getChunks calls (each may carry many chunks; `fetches` counts chunks either way). */
+  chunkReads = 0;
   /** Bytes received by putChunk, to check dedup. */
   uploadedBytes = 0;
   private readonly queue: string[] = [];
@@ -205,6 +207,14 @@ export class MemoryBackupServer implements BackupServer {
     if (!blob) throw new RecoveryError('not-found', `no chunk ${id}`);
     this.fetches.set(id, (this.fetches.get(id) ?? 0) + 1);
     return new Uint8Array(blob);
+  }
+
+  async getChunks(ids: readonly string[]): Promise<Uint8Array[]> {
+    this.registered('getChunks');
+    this.chunkReads++;
+    const blobs: Uint8Array[] = [];
+    for (const id of ids) blobs.push(await this.getChunk(id));
+    return blobs;
   }
 
   // ---------------------------------------------------------------- rules

@@ -138,6 +138,11 @@ class HttpBackupServerClient implements HttpBackupServer {
     return answer.bytes;
   }
 
+  async getChunks(ids: readonly string[]): Promise<Uint8Array[]> {
+    const answer = await this.http.request('POST', '/v1/chunks/read', { body: { ids }, auth: this.agentAuth('getChunks') });
+    return splitChunkRead(answer.bytes, answer.headers['x-lifeline-chunk-lengths'], ids.length);
+  }
+
   async close(): Promise<void> {
     await this.http.close();
   }
@@ -159,6 +164,22 @@ function toSetInfo(json: unknown): BackupSetInfo {
     setId: s.setId, resource: s.resource, codec: s.codec, blockSize: s.blockSize, tenantChunkKey: s.tenantChunkKey,
     ...(s.wrappedKey ? { wrappedKey: s.wrappedKey } : {}),
   };
+}
+
+/** The blobs of a chunk-read answer, checked against the lengths header before any is trusted. */
+export function splitChunkRead(bytes: Uint8Array, lengthsHeader: string | undefined, expected: number): Uint8Array[] {
+  const bad = (why: string) => new RecoveryError('protocol.bad-answer', `the server's chunk-read answer ${why}`, { data: { lengths: lengthsHeader ?? null, bytes: bytes.length, expected } });
+  if (lengthsHeader === undefined) throw bad('has no X-Lifeline-Chunk-Lengths header');
+  const lengths = lengthsHeader.split(',').map((t) => (/^\d{1,10}$/.test(t.trim()) ? Number(t) : Number.NaN));
+  if (lengths.length !== expected || lengths.some((n) => Number.isNaN(n))) throw bad(`lists ${lengths.length} lengths for ${expected} chunks`);
+  if (lengths.reduce((a, b) => a + b, 0) !== bytes.length) throw bad('holds another number of bytes than its lengths add up to');
+  const blobs: Uint8Array[] = [];
+  let at = 0;
+  for (const n of lengths) {
+    blobs.push(bytes.subarray(at, at + n));
+    at += n;
+  }
+  return blobs;
 }
 
 function seg(value: string): string {

@@ -17,6 +17,8 @@ export interface TransportOptions {
 export interface HttpAnswer {
   readonly status: number;
   readonly bytes: Uint8Array;
+  /** Response headers, names lower-case; a repeated header's values joined with ", ". */
+  readonly headers: Readonly<Record<string, string>>;
   json(): unknown;
 }
 
@@ -85,16 +87,18 @@ export class HttpTransport {
     }
     let status: number;
     let bytes: Uint8Array;
+    let responseHeaders: Record<string, string>;
     try {
       const response = await request(`${this.origin}${this.prefix}${path}${queryString(options.query)}`, {
         method, headers, body, dispatcher: this.dispatcher,
       });
       status = response.statusCode;
+      responseHeaders = Object.fromEntries(Object.entries(response.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v ?? '']));
       bytes = new Uint8Array(await response.body.arrayBuffer());
     } catch (e) {
       throw networkError(e, method, path);
     }
-    const answer: HttpAnswer = { status, bytes, json: () => parseJson(bytes, method, path) };
+    const answer: HttpAnswer = { status, bytes, headers: responseHeaders, json: () => parseJson(bytes, method, path) };
     if (status >= 200 && status < 300) return answer;
     throw serverError(status, bytes, method, path);
   }

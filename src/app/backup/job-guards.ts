@@ -99,6 +99,7 @@ export function guardServer(server: BackupServer, stop: RunStop, witness: Server
     // A commit whose answer was lost is checked with getManifest: that check is never refused.
     getManifest: (pointId) => server.getManifest(pointId),
     getChunk: (id) => guarded(() => server.getChunk(id)),
+    getChunks: (ids) => guarded(() => server.getChunks(ids)),
   };
 }
 

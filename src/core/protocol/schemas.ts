@@ -113,6 +113,7 @@ export const backupJobOptionsSchema = z.object({
   preScript: scriptSchema.optional(),
   postScript: scriptSchema.optional(),
   utcOffsetMinutes: utcOffsetSchema,
+  backupKind: z.enum(['copy', 'full']).optional(),
 });
 
 export const backupJobSpecSchema = z.object({
@@ -256,6 +257,9 @@ export const backupSetInfoSchema = z.object({
 
 export const pointBeganSchema = z.object({ pointId: uuidSchema, sequence: z.number().int().min(1) });
 export const missingRequestSchema = z.object({ ids: z.array(chunkIdSchema).max(4096) });
+/** Chunks read in one request (`POST /v1/chunks/read`): at most this many ids. */
+export const CHUNK_READ_MAX_IDS = 64;
+export const chunkReadRequestSchema = z.object({ ids: z.array(chunkIdSchema).min(1).max(CHUNK_READ_MAX_IDS) });
 export const missingAnswerSchema = z.object({ missing: z.array(chunkIdSchema) });
 export const chunkStatSchema = z.object({ id: chunkIdSchema, storedLength: z.number().int().min(0), storedHash: sha256Schema });
 export const chunkStatsAnswerSchema = z.object({ chunks: z.array(chunkStatSchema) });

@@ -14,6 +14,8 @@ export const LIMITS = {
   manifest: 64 * MIB,
   /** 8 MiB of chunk plus 64 bytes of header (docs/protocol.md "Limits"). */
   chunk: 8 * MIB + 64,
+  /** Stored bytes one `POST /v1/chunks/read` answer may carry. */
+  chunkRead: 16 * MIB,
 } as const;
 
 export function tooLarge(limit: number): RecoveryError {

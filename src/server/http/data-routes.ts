@@ -10,7 +10,7 @@ import { parseChunkBlob } from '../../core/backup/chunk-format.ts';
 import { manifestToJson, referencedChunks, validateManifest } from '../../core/backup/manifest.ts';
 import type { BackupManifest } from '../../core/backup/manifest.ts';
 import { RecoveryError, isRecoveryError } from '../../core/errors.ts';
-import { commitRequestSchema, missingRequestSchema, openSetRequestSchema, parseWith, type SetView } from '../../core/protocol/schemas.ts';
+import { chunkReadRequestSchema, commitRequestSchema, missingRequestSchema, openSetRequestSchema, parseWith, type SetView } from '../../core/protocol/schemas.ts';
 import type { ChunkStat } from '../../ports/chunk-store.ts';
 import type { BackupSet, JsonObject } from '../catalog/types.ts';
 import type { AgentSets } from './agent-sets.ts';
@@ -188,6 +188,35 @@ export function dataRoutes(deps: ApiDeps, auth: Authenticator, sets: AgentSets, 
         }
         const blob = await (await deps.storeOf(caller.tenantId)).get(id);
         return { bytes: blob, headers: { 'content-type': 'application/octet-stream' } };
+      },
+    },
+    {
+      // Several chunks in one answer: a restore's per-request costs (HTTP, credentials, access
+      // check, file open) paid once for many chunks. Blobs in the order asked, lengths in a header.
+      method: 'POST', path: '/v1/chunks/read',
+      async handle({ req }) {
+        const caller = await auth.boundAgentCached(req);
+        const { ids } = parseWith(chunkReadRequestSchema, await readJson(req), 'request.malformed');
+        for (const id of ids) {
+          if (!(await chunkAccess.mayRead(caller.tenantId, caller.agentId, id))) {
+            throw refuse.forbidden(`chunk ${id} is not part of a set this agent's jobs reference`, { chunkId: id });
+          }
+        }
+        const store = await deps.storeOf(caller.tenantId);
+        const blobs: Uint8Array[] = [];
+        let total = 0;
+        for (const id of ids) {
+          const blob = await store.get(id);
+          total += blob.length;
+          if (total > LIMITS.chunkRead) {
+            throw new RecoveryError('request.too-large', `these chunks hold more than ${LIMITS.chunkRead} bytes: ask for fewer at a time`, { data: { limit: LIMITS.chunkRead, ids: ids.length } });
+          }
+          blobs.push(blob);
+        }
+        return {
+          bytes: Buffer.concat(blobs),
+          headers: { 'content-type': 'application/octet-stream', 'x-lifeline-chunk-lengths': blobs.map((b) => b.length).join(',') },
+        };
       },
     },
     {

@@ -286,6 +286,27 @@ describe('backup data', () => {
     expect(await codeOf(agent.client.putChunk(again.id, again.blob, 'ef'.repeat(32)))).toBe('chunk.hash-mismatch');
   });
 
+  it('reads several chunks in one request, in the order asked, all or nothing', async () => {
+    const source = await s.agent({ accessKey });
+    const point = await uploadPoint(source.client, 'batch-read', [testBlock(41), testBlock(42), testBlock(43)]);
+    const other = await uploadPoint(source.client, 'batch-other', [testBlock(44)]);
+    const reader = await s.agent({ accessKey });
+    await s.admin.createJob({ name: 'batch reader', agentId: reader.agentId, schedule: { kind: 'manual' }, spec: restoreSpec(point.setId, point.pointId) });
+    const ids = [...point.chunkIds].reverse() as string[];
+    const blobs = await reader.client.getChunks(ids);
+    expect(blobs.map((b) => sha256(b))).toEqual(await Promise.all(ids.map(async (id) => sha256(await reader.client.getChunk(id)))));
+    expect(blobs.map((b, i) => point.codec.decode(b, { id: ids[i]! }))).toEqual([testBlock(43), testBlock(42), testBlock(41)]);
+
+    // One chunk outside the agent's jobs refuses the whole request, naming it.
+    const stray = other.chunkIds[0] as string;
+    const refused = await reader.client.getChunks([ids[0]!, stray]).catch((e: unknown) => e);
+    expect(isRecoveryError(refused) && refused.code).toBe('auth.forbidden');
+    expect(isRecoveryError(refused) && JSON.stringify(refused.data)).toContain(stray);
+    expect(await codeOf(reader.client.getChunks(Array.from({ length: 65 }, () => ids[0]!)))).toBe('request.malformed');
+    expect(await codeOf(reader.client.getChunks([]))).toBe('request.malformed');
+    expect(await codeOf(reader.client.getChunks(['not-an-id']))).toBe('request.malformed');
+  });
+
   it('prune deletes old points and their chunks, but keeps chunks an unfinished backup references', async () => {
     // A tenant of its own: garbage collection is per tenant.
     const tenant = await s.admin.createTenant(`prune-${Date.now()}`);

@@ -1,6 +1,7 @@
 /** The block pipeline under faults, limits and restarts (memory server, memory disks, virtual clock). */
 import { describe, expect, it } from 'vitest';
 import { MemoryDisk, MemoryDiskOpener } from '../../../../src/adapters/memory/memory-disk.ts';
+import { BATCH_MAX_CHUNKS, BATCH_STORED_BYTES } from '../../../../src/app/restore/block-restore.ts';
 import { runRestoreJob } from '../../../../src/app/restore/run-restore-job.ts';
 import { RecoveryError } from '../../../../src/core/errors.ts';
 import type { BlockDevice, BlockDeviceOpener } from '../../../../src/ports/block-device.ts';
@@ -183,6 +184,33 @@ describe('block restore pipeline', () => {
       expect(outcome.state).toBe('succeeded');
       expect(peak).toBe(maxParallel);
       expect(sha256(target.durableSnapshot())).toBe(sha256(source.snapshot()));
+    }
+  });
+
+  it('fetches consecutive chunks in batches: fewer requests than chunks, each within the batch limits and its channel\'s share of the buffer', async () => {
+    const { server, source, backup, target } = await setup({ blockSize: 64 * 1024 });
+    const stored = new Map<string, number>();
+    for (const d of backup.manifest.disks) for (const e of d.extents) if (e.kind === 'data') stored.set(e.chunkId, e.storedLength);
+    const requests: string[][] = [];
+    const getChunks = server.getChunks.bind(server);
+    server.getChunks = async (ids: readonly string[]) => {
+      requests.push([...ids]);
+      return getChunks(ids);
+    };
+    const channels = 2;
+    const buffer = 4 * MiB;
+    const run = restoreRun(backup, [fullDisk('target')], { channels, resumeBufferBytes: buffer, writeBlockSize: 64 * 1024 });
+    server.assign(run);
+    expect((await runRestoreJob(run, depsFor(server, [target], new FakeClock()))).state).toBe('succeeded');
+    expect(sha256(target.durableSnapshot())).toBe(sha256(source.snapshot()));
+    const asked = requests.flat();
+    expect(new Set(asked).size).toBe(asked.length); // no chunk asked for twice
+    expect(requests.length).toBeLessThan(asked.length / 4);
+    for (const ids of requests) {
+      expect(ids.length).toBeLessThanOrEqual(BATCH_MAX_CHUNKS);
+      expect(ids.reduce((sum, id) => sum + stored.get(id)!, 0)).toBeLessThanOrEqual(BATCH_STORED_BYTES);
+      // Blob plus plaintext of each chunk: within a channel's share of the resume buffer.
+      expect(ids.reduce((sum, id) => sum + stored.get(id)! + 64 * 1024, 0)).toBeLessThanOrEqual(buffer / channels);
     }
   });
 

@@ -1,0 +1,26 @@
+/** The agent's check of a chunk-read answer: lengths header against body, before any blob is used. */
+import { describe, expect, it } from 'vitest';
+import { splitChunkRead } from '../../../../src/adapters/node/http-backup-server.ts';
+import { thrownCode } from '../../../helpers/error-code.ts';
+
+const body = new Uint8Array([1, 2, 3, 4, 5, 6]);
+
+describe('splitChunkRead', () => {
+  it('splits the body at the listed lengths, in order (an empty blob included)', () => {
+    expect(splitChunkRead(body, '1,0,2,3', 4).map((b) => [...b])).toEqual([[1], [], [2, 3], [4, 5, 6]]);
+    expect(splitChunkRead(body, '6', 1).map((b) => [...b])).toEqual([[1, 2, 3, 4, 5, 6]]);
+  });
+
+  it.each([
+    ['no header', undefined, 2],
+    ['fewer lengths than chunks asked for', '6', 2],
+    ['more lengths than chunks asked for', '2,2,2', 2],
+    ['lengths adding up to less than the body', '2,3', 2],
+    ['lengths adding up to more than the body', '3,4', 2],
+    ['a length that is not a number', '3,x', 2],
+    ['a negative length', '-1,7', 2],
+    ['an empty header', '', 1],
+  ])('refuses an answer with %s as protocol.bad-answer', (_what, header, expected) => {
+    expect(thrownCode(() => splitChunkRead(body, header, expected))).toBe('protocol.bad-answer');
+  });
+});

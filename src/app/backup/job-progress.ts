@@ -10,10 +10,12 @@
  *   whole, so a disk's own total is exact once the copy moved past it; the disk being read carries
  *   what is left of the plan, and disks not reached yet count 0 of 0.
  * - `diskBytesPerSecond` is the read rate, `networkBytesPerSecond` the rate of stored bytes sent,
- *   both since the previous report, so a slow disk and a slow network can be told apart.
+ *   both since the previous report (app/jobs/run-meter.ts), so a slow disk and a slow network can
+ *   be told apart.
  */
 import type { RunProgress } from '../../core/protocol/jobs.ts';
 import type { Clock } from '../../ports/clock.ts';
+import { RunMeter, type MeterReading } from '../jobs/run-meter.ts';
 import type { BackupProgress } from './observer.ts';
 
 /** One source disk's counters, kept by the run (its reads are counted during the copy only). */
@@ -26,22 +28,17 @@ export interface SourceStats {
   lastAt?: number;
 }
 
-export class BackupJobMeter {
-  /** Shown as the progress's stage: the step running now. */
-  stage = 'set';
+/** The backup's meter (app/jobs/run-meter.ts): the disk rate is the read rate, the network rate the upload rate. */
+export class BackupJobMeter extends RunMeter {
   private latest: BackupProgress | undefined;
-  private lastAt: number;
-  private lastRead = 0n;
-  private lastUploaded = 0n;
-  private sending: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly sources: readonly SourceStats[],
-    private readonly clock: Clock,
-    private readonly everyMs: number,
-    private readonly send: (progress: RunProgress) => Promise<void>,
+    clock: Clock,
+    everyMs: number,
+    send: (progress: RunProgress) => Promise<void>,
   ) {
-    this.lastAt = clock.now();
+    super('set', clock, everyMs, send);
   }
 
   /** The engine's latest progress. */
@@ -49,39 +46,11 @@ export class BackupJobMeter {
     this.latest = progress;
   }
 
-  /** Sends a report when the last one is `everyMs` old (or when forced). Never throws. */
-  tick(force = false): void {
-    const now = this.clock.now();
-    if (!force && now - this.lastAt < this.everyMs) return;
-    const progress = this.measure(now);
-    this.sending = this.sending.then(() => this.send(progress)).catch(() => undefined);
-  }
-
-  /** Resolves when every report handed out so far was sent (or failed). */
-  settle(): Promise<void> {
-    return this.sending;
-  }
-
-  private measure(now: number): RunProgress {
+  protected read(): MeterReading {
     const p = this.latest;
     const read = p?.bytesRead ?? 0n;
     const total = p?.bytesTotal ?? 0n;
-    const uploaded = p?.bytesUploaded ?? 0n;
-    const seconds = Math.max(now - this.lastAt, 1) / 1000;
-    const diskRate = Number(read - this.lastRead) / seconds;
-    const progress: RunProgress = {
-      stage: this.stage,
-      bytesDone: String(read),
-      bytesTotal: String(total),
-      disks: this.perDisk(total),
-      networkBytesPerSecond: Math.max(0, Math.round(Number(uploaded - this.lastUploaded) / seconds)),
-      diskBytesPerSecond: Math.max(0, Math.round(diskRate)),
-      ...(diskRate > 0 && total >= read ? { etaSeconds: Math.ceil(Number(total - read) / diskRate) } : {}),
-    };
-    this.lastAt = now;
-    this.lastRead = read;
-    this.lastUploaded = uploaded;
-    return progress;
+    return { bytesDone: read, bytesTotal: total, disks: this.perDisk(total), diskBytes: read, networkBytes: p?.bytesUploaded ?? 0n };
   }
 
   private perDisk(total: bigint): RunProgress['disks'] {

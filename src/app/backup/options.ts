@@ -45,6 +45,9 @@ export function checkBackupOptions(o: BackupJobOptions): BackupJobOptions {
   if (!Number.isInteger(o.utcOffsetMinutes) || Math.abs(o.utcOffsetMinutes) > 14 * 60) {
     throw badOption('utcOffsetMinutes', `the UTC offset must be within ±14 hours, not ${o.utcOffsetMinutes} minutes`, o.utcOffsetMinutes);
   }
+  if (o.backupKind !== undefined && o.backupKind !== 'copy' && o.backupKind !== 'full') {
+    throw badOption('backupKind', `the backup kind must be "copy" or "full", not "${String(o.backupKind)}"`, o.backupKind);
+  }
   checkSchedule(o.transferLimit);
   checkSchedule(o.readLimit);
   return o;

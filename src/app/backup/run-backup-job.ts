@@ -15,10 +15,13 @@
  *    every source is one of the disks this agent registered (`backup.unknown-source`), not
  *    protected (`backup.source-protected`), not named twice (`backup.source-twice`), and opens
  *    read-only (`device.*`); the firmware is known (`backup.firmware-unknown`); an encrypted job
- *    has a passphrase on this machine (`crypto.passphrase-required`).
+ *    has a passphrase on this machine (`crypto.passphrase-required`); the snapshotter for these
+ *    sources is chosen (`snapshot.*` when none fits them).
  * 3. The passphrase of an encrypted set never comes from the server: the job says only whether the
  *    set is encrypted; the agent brings the passphrase from its own configuration (settings file
- *    or --passphrase-file). A plain job is never given one.
+ *    or --passphrase-file). A plain job is never given one. The first encrypted run of a resource
+ *    creates its set, the fresh data key wrapped with that passphrase (backup-set.ts), as
+ *    `lifeline backup` does: the server cannot make the key, so it creates the job without a set.
  * 4. The post-script runs once the pre-script ran, also when the backup failed or was stopped, so
  *    whatever the pre-script quiesced is resumed; its failure fails the run (`script.failed`).
  * 5. Stopping (job-guards.ts): the session's signal ends the run `failed` with
@@ -37,10 +40,11 @@ import type { BlockDevice, BlockDeviceOpener } from '../../ports/block-device.ts
 import type { Clock } from '../../ports/clock.ts';
 import type { SetKeys } from '../../ports/set-keys.ts';
 import type { VolumeSnapshotter } from '../../ports/volume-snapshot.ts';
+import { isRunEnded } from '../jobs/run-report.ts';
 import { checkPrecondition, runScript, type ScriptRunner } from '../restore/scripts.ts';
 import { guardDevice, guardServer, RunStop, type ServerWitness } from './job-guards.ts';
 import { BackupJobMeter, type SourceStats } from './job-progress.ts';
-import { BackupJobReport, isRunEnded, toRecoveryError, type BackupJobObserver, type BackupStep } from './job-report.ts';
+import { BackupJobReport, toRecoveryError, type BackupJobObserver, type BackupStep } from './job-report.ts';
 import type { BackupObserver, BackupProgress } from './observer.ts';
 import { checkBackupOptions } from './options.ts';
 import type { RetryPolicy } from './retry.ts';
@@ -64,11 +68,17 @@ export interface BackupJobDeps {
   /** How often progress goes to the server and the observer; default 1 s. */
   readonly progressEveryMs?: number;
   /**
-   * Freezes the volumes while they are read (VSS on Windows), handed to the engine as it is. Absent:
-   * the disks are read live and the snapshot step says so.
+   * Freezes the volumes while they are read (VSS on Windows), handed to the engine as it is: one
+   * snapshotter for every run, or a choice made per run from the job's sources (the agent: VSS for
+   * Windows disks, else the no-snapshot adapter with its reason), made at the pre-checks. The job's
+   * `options.backupKind` says copy (default) or full. Absent: the disks are read live and the
+   * snapshot step says so.
    */
-  readonly snapshotter?: VolumeSnapshotter;
+  readonly snapshotter?: VolumeSnapshotter | SnapshotterForSources;
 }
+
+/** Picks the snapshotter for a run's sources (the paths the agent registered); rejects with `snapshot.*` when none fits. */
+export type SnapshotterForSources = (sources: readonly string[]) => Promise<VolumeSnapshotter>;
 
 const READ_LIVE = 'this agent takes no volume snapshot: the disks are read live, as they are while the copy runs';
 const SNAPSHOT_NONE: StepOutcome = { status: 'skipped', why: READ_LIVE };
@@ -94,6 +104,7 @@ interface BackupJobContext {
   readonly witness: ServerWitness;
   readonly sources: OpenSource[];
   firmware?: Firmware;
+  snapshotter?: VolumeSnapshotter;
   meter?: BackupJobMeter;
   latest?: BackupProgress;
   copyStartedAt?: number;
@@ -190,6 +201,8 @@ async function prechecks(ctx: BackupJobContext): Promise<StepOutcome> {
     const device = await deps.disks.open(path, { writable: false });
     ctx.sources.push({ device, stats: { number, path, bytesRead: 0n } });
   }
+  const chosen = deps.snapshotter;
+  if (chosen !== undefined) ctx.snapshotter = typeof chosen === 'function' ? await chosen(spec.sources) : chosen;
   const disks = ctx.sources.map((s) => `disk ${s.stats.number} = ${s.stats.path} (${formatBytes(s.device.geometry.sizeBytes)})`);
   return { status: 'done', detail: `${disks.join(', ')}; ${firmware.toUpperCase()} firmware; ${spec.encrypted ? 'encrypted set, passphrase on this machine' : 'plain set'}` };
 }
@@ -204,7 +217,7 @@ async function prechecks(ctx: BackupJobContext): Promise<StepOutcome> {
  */
 async function backUp(ctx: BackupJobContext): Promise<BackupResult> {
   const { run, spec, deps, report, stop } = ctx;
-  const snapshotter = deps.snapshotter;
+  const snapshotter = ctx.snapshotter;
   const meter = new BackupJobMeter(ctx.sources.map((s) => s.stats), deps.clock, deps.progressEveryMs ?? 1_000, async (progress) => {
     deps.observer?.progress?.(progress);
     try {
@@ -261,7 +274,7 @@ async function backUp(ctx: BackupJobContext): Promise<BackupResult> {
     options: spec.options,
     clock: deps.clock,
     ...(spec.encrypted ? { passphrase: deps.passphrase! } : {}),
-    ...(snapshotter === undefined ? {} : { snapshotter }),
+    ...(snapshotter === undefined ? {} : { snapshotter, backupKind: spec.options.backupKind ?? 'copy' }),
   };
   try {
     const result = await takeBackup(guardServer(deps.server, stop, ctx.witness), deps.keys, request, observer);

@@ -4,6 +4,7 @@
  */
 import type { RateSchedule } from '../backup/rate-window.ts';
 import type { Firmware } from '../backup/manifest.ts';
+import type { BackupKind } from '../vss/backup-schema.ts';
 
 export type RebuildMode = 'full' | 'partial';
 
@@ -79,6 +80,11 @@ export interface BackupJobOptions {
   readonly preScript?: string;
   readonly postScript?: string;
   readonly utcOffsetMinutes: number;
+  /**
+   * The VSS backup type where the agent takes a snapshot (Windows disks): copy (absent) leaves every
+   * backup history as it is, full lets writers record the backup (docs/vss-agent.md).
+   */
+  readonly backupKind?: BackupKind;
 }
 
 export interface BackupJobSpec {

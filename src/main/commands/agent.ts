@@ -5,8 +5,11 @@
  * with the restore engine (role `restore`, the default), backup runs of the given disks with the
  * backup engine (role `backup`). A run of the other kind is refused (`agent.unsupported-job`).
  * Wiring only: the session and the engines are use cases in src/app.
+ *
+ * A backup run gets its snapshotter as `lifeline backup` does (platform.ts): VSS for the disks of a
+ * Windows machine, as the job's `backupKind` says (copy unless full), else the no-snapshot adapter
+ * with its reason (`--no-snapshot`, image files, Linux). The firmware is detected as there too.
  */
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { hostname as osHostname, networkInterfaces } from 'node:os';
 import { finishingToolsForPlatform } from '../appliance/finishing-tools.ts';
@@ -17,7 +20,7 @@ import { systemClock } from '../../adapters/node/system-clock.ts';
 import { AgentSession } from '../../app/agent-session.ts';
 import type { AgentStatus } from '../../app/agent-session.ts';
 import { runBackupJob } from '../../app/backup/run-backup-job.ts';
-import type { BackupJobObserver } from '../../app/backup/run-backup-job.ts';
+import type { BackupJobObserver, SnapshotterForSources } from '../../app/backup/run-backup-job.ts';
 import type { RestoreObserver } from '../../app/restore/report.ts';
 import { runRestoreJob } from '../../app/restore/run-restore-job.ts';
 import type { ScriptRunner } from '../../app/restore/scripts.ts';
@@ -29,9 +32,11 @@ import { formatBytes } from '../../core/units.ts';
 import type { BackupServer } from '../../ports/backup-server.ts';
 import type { BlockDeviceOpener } from '../../ports/block-device.ts';
 import type { Clock } from '../../ports/clock.ts';
+import type { VolumeSnapshotter } from '../../ports/volume-snapshot.ts';
 import { booleanOption, stringOption, UsageError } from '../cli-kit.ts';
 import type { Command, CommandIo, ParsedArgs } from '../cli-kit.ts';
-import { openDisk } from '../platform.ts';
+import { chooseSnapshot, hostFirmware, makeSnapshotter, openDisk, sourceKinds, type SnapshotChoice } from '../platform.ts';
+import { passphraseFromFile } from './passphrase-file.ts';
 
 /** What the command needs from the machine; tests swap the server and the disks. */
 export interface AgentCommandDeps {
@@ -40,11 +45,16 @@ export interface AgentCommandDeps {
   readonly clock: Clock;
   readonly scripts: ScriptRunner;
   hostname(): string;
-  hostFirmware(): SettingsFirmware;
+  /** The firmware this machine booted with when neither --firmware nor the settings say (default: platform.ts). */
+  hostFirmware(): HardwareInventory['firmware'] | Promise<HardwareInventory['firmware']>;
   machineId(): Promise<string | undefined>;
   nics(): HardwareInventory['nics'];
   /** Called with the session's stop function (the CLI hooks it to SIGINT/SIGTERM). */
   onStop?(stop: () => void): () => void;
+  /** The snapshotter for a backup run's choice (default: platform.ts — VSS on Windows, none elsewhere). */
+  snapshotter?(choice: SnapshotChoice): Promise<VolumeSnapshotter>;
+  /** process.platform unless a test says otherwise. */
+  readonly platform?: string;
 }
 
 async function firstLine(path: string): Promise<string | undefined> {
@@ -73,7 +83,7 @@ export const defaultAgentDeps: AgentCommandDeps = {
     },
   },
   hostname: () => osHostname(),
-  hostFirmware: () => (existsSync('/sys/firmware/efi') ? 'uefi' : 'bios'),
+  hostFirmware: () => hostFirmware(),
   machineId: async () => (await firstLine('/etc/machine-id')) ?? (await firstLine('/sys/class/dmi/id/product_uuid')),
   nics: () => Object.entries(networkInterfaces()).flatMap(([name, addresses]) => {
     const external = (addresses ?? []).filter((a) => !a.internal);
@@ -114,17 +124,7 @@ function roleOf(args: ParsedArgs): AgentRole {
 
 /** The first line of --passphrase-file, else the settings file's passphrase. */
 async function passphraseOf(args: ParsedArgs, config: AgentConfig): Promise<string | undefined> {
-  const file = stringOption(args, 'passphrase-file');
-  if (file === undefined) return config.passphrase;
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new UsageError(`--passphrase-file: cannot read ${file}: ${(e as Error).message}`);
-  }
-  const first = text.split(/\r?\n/)[0] ?? '';
-  if (first === '') throw new UsageError(`--passphrase-file: the first line of ${file} is empty`);
-  return first;
+  return (await passphraseFromFile(args)) ?? config.passphrase;
 }
 
 function flagsOf(args: ParsedArgs) {
@@ -160,7 +160,12 @@ async function identityOf(config: AgentConfig, deps: AgentCommandDeps): Promise<
   }
   const hostname = config.hostname ?? deps.hostname();
   const machineId = config.machineId ?? (await deps.machineId()) ?? `lifeline-agent:${hostname}`;
-  return { machineId, hostname, inventory: { firmware: config.firmware ?? deps.hostFirmware(), disks, nics: deps.nics() } };
+  return { machineId, hostname, inventory: { firmware: config.firmware ?? (await deps.hostFirmware()), disks, nics: deps.nics() } };
+}
+
+/** A backup run's snapshotter, chosen from its sources with the rules `lifeline backup` uses (platform.ts). */
+function snapshotterFor(deps: AgentCommandDeps, noSnapshot: boolean): SnapshotterForSources {
+  return async (sources) => (deps.snapshotter ?? makeSnapshotter)(chooseSnapshot(deps.platform ?? process.platform, noSnapshot, await sourceKinds(sources)));
 }
 
 function describeStatus(s: AgentStatus): string {
@@ -208,18 +213,22 @@ export function agentCommand(deps: AgentCommandDeps = defaultAgentDeps): Command
       disk: { type: 'string', multiple: true, valueName: 'PATH', description: 'A disk (device or image file): a restore target, or with --role backup a disk backup jobs may image.' },
       'protected-disk': { type: 'string', multiple: true, valueName: 'PATH', description: 'A disk listed in the inventory but never written (boot media, local backup copy).' },
       firmware: { type: 'string', valueName: 'bios|uefi', description: "This machine's firmware. Default: detected." },
+      'no-snapshot': { type: 'boolean', description: 'With --role backup on Windows: read the disks live instead of from a VSS snapshot (no consistency, writers are not involved).' },
       once: { type: 'boolean', description: 'Exit after one run; exit code 0 only when it succeeded.' },
       'passphrase-file': { type: 'string', valueName: 'FILE', description: "Passphrase of this machine's encrypted sets (first line of FILE); overrides the settings file's. Never sent to the server." },
       settings: { type: 'string', valueName: 'FILE', description: 'Settings JSON (docs/restore.md); command-line values override it.' },
     },
     details: [
       'Exit status with --once: 0 succeeded, 1 failed or cancelled, 3 sent back to idle (precondition). Without --once the agent runs until stopped (SIGINT/SIGTERM).',
-      'A backup job names the disks to image as this agent registered them (the --disk paths); an encrypted one needs the passphrase on this machine.',
+      'A backup job names the disks to image as this agent registered them (the --disk paths); an encrypted one needs the passphrase on this machine,',
+      "which creates the resource's encrypted set on the first run. On Windows, disks are read from a VSS snapshot (a copy backup unless the job says full).",
     ].join('\n'),
     async run(args, io) {
       if (!booleanOption(args, 'headless')) throw new UsageError('the agent runs without a screen only with --headless; the console with screens is `lifeline appliance`');
       if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
       const role = roleOf(args);
+      const noSnapshot = booleanOption(args, 'no-snapshot');
+      if (noSnapshot && role !== 'backup') throw new UsageError('--no-snapshot is for --role backup: a restore agent takes no snapshot');
       const config = resolveAgentConfig(await readSettings(stringOption(args, 'settings')), flagsOf(args));
       const passphrase = await passphraseOf(args, config);
       const identity = await identityOf(config, deps);
@@ -234,6 +243,7 @@ export function agentCommand(deps: AgentCommandDeps = defaultAgentDeps): Command
           ...common,
           runBackup: (run, signal) => runBackupJob(run, {
             server, keys: new NodeSetKeys(), disks: deps.disks, clock: deps.clock, identity, scripts: deps.scripts, observer,
+            snapshotter: snapshotterFor(deps, noSnapshot),
             ...(passphrase === undefined ? {} : { passphrase }),
           }, signal),
         });

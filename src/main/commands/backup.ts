@@ -7,8 +7,6 @@
  * `--no-snapshot` reads them live. Image files, and every source on Linux, are read as they are,
  * and the restore point records that no snapshot was taken and why.
  */
-import { existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { connectBackupServer } from '../../adapters/node/http-backup-server.ts';
 import { systemClock } from '../../adapters/node/system-clock.ts';
@@ -25,11 +23,11 @@ import type { BackupServer } from '../../ports/backup-server.ts';
 import type { BlockDevice, OpenOptions } from '../../ports/block-device.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { BackupKind, VolumeSnapshotter } from '../../ports/volume-snapshot.ts';
-import type { NoSnapshotReason } from '../../adapters/node/no-snapshot.ts';
 import { NodeSetKeys } from '../../adapters/node/set-keys.ts';
 import { booleanOption, integerOption, requiredString, stringOption, toJson, UsageError } from '../cli-kit.ts';
 import type { Command, CommandIo, ParsedArgs } from '../cli-kit.ts';
-import { makeSnapshotter, openDisk } from '../platform.ts';
+import { chooseSnapshot, hostFirmware, makeSnapshotter, openDisk, sourceKinds, type SnapshotChoice, type SourceKind } from '../platform.ts';
+import { passphraseFromFile } from './passphrase-file.ts';
 
 /** What the command needs from the outside world; tests pass their own. */
 export interface BackupCommandDeps {
@@ -38,30 +36,12 @@ export interface BackupCommandDeps {
   readonly clock: Clock;
   readonly env: Readonly<Record<string, string | undefined>>;
   hostname(): string;
-  /** The firmware this machine booted with, for block-device sources. */
-  hostFirmware(): Firmware;
+  /** The firmware this machine booted with, for block-device sources (default: platform.ts). */
+  hostFirmware(): Firmware | 'unknown' | Promise<Firmware | 'unknown'>;
   /** The snapshotter for a choice (default: platform.ts — VSS on Windows, none elsewhere). */
   snapshotter?(choice: SnapshotChoice): Promise<VolumeSnapshotter>;
   /** process.platform unless a test says otherwise. */
   readonly platform?: string;
-}
-
-/** VSS, or no snapshot and why. */
-export type SnapshotChoice = { readonly kind: 'vss' } | { readonly kind: 'none'; readonly reason: NoSnapshotReason };
-
-/**
- * VSS snapshots volumes of Windows disks: it is used on Windows for disk sources unless
- * `--no-snapshot`; image files are read as they are (a mix of both is refused, since one backup
- * cannot be half consistent without saying which half); other platforms have no VSS.
- */
-export function chooseSnapshot(platform: string, noSnapshot: boolean, sourceKinds: readonly ('image' | 'device')[]): SnapshotChoice {
-  if (noSnapshot) return { kind: 'none', reason: 'opted-out' };
-  if (sourceKinds.every((k) => k === 'image')) return { kind: 'none', reason: 'not-volumes' };
-  if (platform !== 'win32') return { kind: 'none', reason: 'unsupported-platform' };
-  if (sourceKinds.includes('image')) {
-    throw new UsageError('a VSS snapshot covers disks, not image files: give only disks or only image files, or add --no-snapshot to read the disks live');
-  }
-  return { kind: 'vss' };
 }
 
 const PROGRESS_EVERY_MS = 5000;
@@ -72,7 +52,7 @@ const defaultDeps: BackupCommandDeps = {
   clock: systemClock,
   env: process.env,
   hostname: () => osHostname(),
-  hostFirmware: () => (existsSync('/sys/firmware/efi') ? 'uefi' : 'bios'),
+  hostFirmware: () => hostFirmware(),
 };
 
 const offeredBlockSizes = BLOCK_SIZES.map(sizeText).join(', ');
@@ -130,12 +110,13 @@ async function runBackup(deps: BackupCommandDeps, args: ParsedArgs, io: CommandI
   const passphrase = await passphraseOf(args, deps.env);
   const firmwareText = stringOption(args, 'firmware');
   if (firmwareText !== undefined && firmwareText !== 'bios' && firmwareText !== 'uefi') throw new UsageError(`--firmware must be bios or uefi, not "${firmwareText}"`);
-  const kinds = await Promise.all(paths.map(async (p) => ((await stat(p).catch(() => undefined))?.isFile() ? 'image' : 'device')));
+  const kinds = await sourceKinds(paths);
   if (firmwareText === undefined && kinds.includes('image')) throw new UsageError('--firmware bios|uefi is required for image files: an image does not say how its system boots');
-  const firmware: Firmware = (firmwareText as Firmware | undefined) ?? deps.hostFirmware();
+  const firmware = (firmwareText as Firmware | undefined) ?? await deps.hostFirmware();
+  if (firmware === 'unknown') throw new UsageError('this machine\'s firmware could not be detected: give --firmware bios|uefi');
   const hostname = stringOption(args, 'hostname') ?? deps.hostname();
   const backupKind = backupKindOf(args);
-  const choice = chooseSnapshot(deps.platform ?? process.platform, booleanOption(args, 'no-snapshot'), kinds);
+  const choice = snapshotChoiceOf(deps.platform ?? process.platform, booleanOption(args, 'no-snapshot'), kinds);
   if (choice.kind === 'none' && stringOption(args, 'backup-kind') !== undefined) {
     io.err(`note: --backup-kind ${backupKind} has no effect: no VSS snapshot is taken (${choice.reason})`);
   }
@@ -172,6 +153,16 @@ async function runBackup(deps: BackupCommandDeps, args: ParsedArgs, io: CommandI
   } finally {
     for (const s of sources) await s.device.close();
     await server.close?.();
+  }
+}
+
+/** The shared choice (platform.ts); a mix of disks and image files is a usage error here. */
+function snapshotChoiceOf(platform: string, noSnapshot: boolean, kinds: readonly SourceKind[]): SnapshotChoice {
+  try {
+    return chooseSnapshot(platform, noSnapshot, kinds);
+  } catch (e) {
+    if (isRecoveryError(e) && e.code === 'snapshot.mixed-sources') throw new UsageError(e.message);
+    throw e;
   }
 }
 
@@ -245,18 +236,9 @@ function sectorSizeOf(args: ParsedArgs): 512 | 4096 {
   return size;
 }
 
+/** The first line of --passphrase-file, else LIFELINE_PASSPHRASE when set and not empty. */
 async function passphraseOf(args: ParsedArgs, env: BackupCommandDeps['env']): Promise<string | undefined> {
-  const file = stringOption(args, 'passphrase-file');
-  if (file === undefined) return env.LIFELINE_PASSPHRASE === undefined || env.LIFELINE_PASSPHRASE === '' ? undefined : env.LIFELINE_PASSPHRASE;
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new UsageError(`--passphrase-file: cannot read ${file}: ${(e as Error).message}`);
-  }
-  const first = text.split(/\r?\n/)[0] ?? '';
-  if (first === '') throw new UsageError(`--passphrase-file: the first line of ${file} is empty`);
-  return first;
+  return (await passphraseFromFile(args)) ?? (env.LIFELINE_PASSPHRASE === undefined || env.LIFELINE_PASSPHRASE === '' ? undefined : env.LIFELINE_PASSPHRASE);
 }
 
 function consoleObserver(io: CommandIo, clock: Clock): BackupObserver {

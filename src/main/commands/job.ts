@@ -70,7 +70,8 @@ export const jobBackup: Command = {
     source: { type: 'string', multiple: true, valueName: 'DISK', description: 'A disk to image, as the machine registered it (its --disk path); repeat for several, numbered 0, 1, … in order (required).' },
     resource: { type: 'string', valueName: 'NAME', description: "The resource the backup set belongs to (default: the machine's hostname)." },
     firmware: { type: 'string', valueName: 'bios|uefi', description: "How the imaged system boots (default: the machine's firmware)." },
-    encrypted: { type: 'boolean', description: "Back up into the resource's encrypted set; the set must exist and the agent must hold its passphrase." },
+    encrypted: { type: 'boolean', description: "Back up into the resource's encrypted set; the agent must hold its passphrase, and creates the set on its first run if it has none." },
+    'backup-kind': { type: 'string', valueName: 'copy|full', description: "Windows: the VSS backup type. copy (default) leaves every backup history as it is; full lets writers record the backup (log truncation)." },
     compression: { type: 'string', valueName: 'fast|none', description: 'fast = lz4 (default), none = store as read.' },
     channels: { type: 'string', valueName: 'N', description: `Parallel uploads, 1–64 (default ${DEFAULT_BACKUP_OPTIONS.channels}).` },
     'block-size': { type: 'string', valueName: 'SIZE', description: 'Read block and chunk size, 64K–2M (default 256K).' },
@@ -87,7 +88,10 @@ export const jobBackup: Command = {
     name: { type: 'string', valueName: 'NAME', description: 'Job name (default: "backup <resource>").' },
     disabled: { type: 'boolean', description: 'Create the job disabled.' },
   },
-  details: 'The set of an unencrypted job is created with the job if the machine has none yet. The machine runs the job when `lifeline agent --role backup` polls.',
+  details: [
+    'The set of an unencrypted job is created with the job if the machine has none yet; an encrypted set is created by the',
+    "machine's first run, its key wrapped with the agent's passphrase. The machine runs the job when `lifeline agent --role backup` polls.",
+  ].join('\n'),
   async run(args, io) {
     const agentId = requiredString(args, 'target');
     const sources = (args.values['source'] as string[] | undefined) ?? [];
@@ -242,7 +246,7 @@ function renderJob(job: JobView, runs: readonly RunView[]): string {
       lines.push(`  disk ${d.sourceDisk} → ${d.targetDisk}: ${d.partitions.length === 0 ? 'all partitions' : `partitions ${d.partitions.join(', ')}`}, ${d.rebuild} rebuild`);
     }
   } else {
-    lines.push(`Backup     resource ${job.spec.resource}${job.spec.encrypted ? ' (encrypted set)' : ''}${job.spec.firmware ? `, ${job.spec.firmware.toUpperCase()}` : ''}`);
+    lines.push(`Backup     resource ${job.spec.resource}${job.spec.encrypted ? ' (encrypted set)' : ''}${job.spec.firmware ? `, ${job.spec.firmware.toUpperCase()}` : ''}${job.spec.options.backupKind === 'full' ? ', VSS full backup' : ''}`);
     job.spec.sources.forEach((source, i) => lines.push(`  disk ${i} ← ${source}`));
   }
   lines.push('', runs.length === 0 ? 'No runs yet.' : table(
@@ -340,6 +344,8 @@ function backupOptions(args: ParsedArgs): BackupJobOptions {
   const read = parseRateLimits((args.values['read-limit'] as string[] | undefined) ?? []);
   const offset = text('utc-offset');
   if (offset !== undefined && (!/^[+-]?\d{1,3}$/.test(offset) || Math.abs(Number(offset)) > 840)) throw new UsageError('--utc-offset is minutes east of UTC, -840 to 840');
+  const backupKind = text('backup-kind');
+  if (backupKind !== undefined && backupKind !== 'copy' && backupKind !== 'full') throw new UsageError(`--backup-kind must be copy or full, not "${backupKind}"`);
   const options: BackupJobOptions = {
     compression,
     channels: integerOption(args, 'channels', { min: 1, max: 64 }) ?? d.channels,
@@ -353,6 +359,7 @@ function backupOptions(args: ParsedArgs): BackupJobOptions {
     ...(text('pre-script') !== undefined ? { preScript: text('pre-script') as string } : {}),
     ...(text('post-script') !== undefined ? { postScript: text('post-script') as string } : {}),
     utcOffsetMinutes: offset === undefined ? d.utcOffsetMinutes : Number(offset),
+    ...(backupKind === undefined ? {} : { backupKind }),
   };
   try {
     return checkBackupOptions(options);

@@ -133,6 +133,8 @@ export class Catalog {
   listJobs = (tenantId: string) => jobs.listJobs(this.db, tenantId);
   setJobEnabled = (tenantId: string, jobId: string, enabled: boolean) => jobs.setJobEnabled(this.db, tenantId, jobId, enabled, this.clock());
   deleteJob = (tenantId: string, jobId: string) => jobs.deleteJob(this.db, tenantId, jobId);
+  /** Names a set a backup job writes, once the set exists (a job created before its encrypted set). */
+  addJobSet = (tenantId: string, jobId: string, setId: string) => jobs.addJobSet(this.db, tenantId, jobId, setId);
   /** Jobs due at `now` with no run in progress; all tenants unless one is given (the scheduler). */
   dueJobs = (now: Date, tenantId?: string) => jobs.dueJobs(this.db, now, tenantId);
   agentMayReadSet = (tenantId: string, agentId: string, setId: string) => jobs.agentMayReadSet(this.db, tenantId, agentId, setId);

@@ -38,12 +38,16 @@ export function toJob(r: JobRow): Job {
   } as Job;
 }
 
-/** The sets a job's spec names, checked for shape. */
+/**
+ * The sets a job's spec names, checked for shape. A backup job may name none yet: its set does not
+ * exist until the machine's first run creates it (an encrypted set, whose key only the machine can
+ * make); `addJobSet` names it then.
+ */
 function setsOf(input: JobInput): string[] {
   requireObject(input.spec, 'spec');
   if (input.kind === 'backup') {
     const ids = input.spec.setIds;
-    if (!Array.isArray(ids) || ids.length === 0) throw invalid('A backup job needs spec.setIds, a non-empty list');
+    if (!Array.isArray(ids)) throw invalid('A backup job needs spec.setIds, a list (empty while its set does not exist yet)');
     return [...new Set(ids.map((id) => requireId(id, 'backup set')))];
   }
   const s = input.spec;
@@ -95,6 +99,31 @@ export async function createJob(db: SqlDatabase, tenantId: string, input: JobInp
     const job = rows[0]!;
     await tx.query('INSERT INTO job_sets (tenant_id, job_id, set_id) SELECT $1, $2, s FROM unnest($3::uuid[]) AS s', [tenantId, job.id, setIds]);
     return toJob(job);
+  });
+}
+
+/**
+ * Names `setId` among the sets a backup job writes (its job_sets row and `spec.setIds`): for a job
+ * created before its set existed. The set must hold one of the job's agent's resources; naming it
+ * again changes nothing.
+ */
+export async function addJobSet(db: SqlDatabase, tenantId: string, jobId: string, setId: string): Promise<Job> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<JobRow>('SELECT * FROM jobs WHERE tenant_id = $1 AND id = $2 FOR UPDATE', [
+      requireId(tenantId, 'tenant'),
+      requireId(jobId, 'job'),
+    ]);
+    const job = rows[0];
+    if (job === undefined) throw notFound('job', jobId);
+    if (job.kind !== 'backup') throw invalid(`Job ${jobId} is a ${job.kind} job; only backup jobs write sets`, { jobId });
+    await requireAgentSets(tx, tenantId, job.agent_id, [requireId(setId, 'backup set')]);
+    const setIds = [...new Set([...((job.spec as BackupSpec).setIds ?? []), setId])];
+    await tx.query('INSERT INTO job_sets (tenant_id, job_id, set_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [tenantId, jobId, setId]);
+    const { rows: updated } = await tx.query<JobRow>(
+      `UPDATE jobs SET spec = jsonb_set(spec, '{setIds}', $3::jsonb) WHERE tenant_id = $1 AND id = $2 RETURNING *`,
+      [tenantId, jobId, json(setIds)],
+    );
+    return toJob(updated[0]!);
   });
 }
 

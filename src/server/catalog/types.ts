@@ -145,7 +145,7 @@ export interface ChunkInfo {
 export type JobKind = 'backup' | 'restore';
 
 export interface BackupSpec {
-  /** The sets this job writes, one per disk (resource) of the agent. */
+  /** The sets this job writes, one per disk (resource) of the agent; empty until the machine's first run creates its (encrypted) set. */
   readonly setIds: readonly string[];
 }
 

@@ -3,11 +3,15 @@
  * disks, e.g. its hostname); the catalog hangs sets on a resource row of the agent and a storage
  * pool. This module keeps that mapping in one place: one resource row per (agent, resource name),
  * one local pool per tenant ("default", the tenant's folder under the server's chunk store).
+ *
+ * A backup job may be created before its set exists: an encrypted set's key is made by the machine,
+ * so the agent's first run creates it (`POST /v1/sets` with the wrapped key). Opening a set names it
+ * in the agent's backup jobs of that resource that still name none (`linkWaitingJobs`).
  */
 import type { WrappedKey } from '../../core/backup/manifest.ts';
 import { isRecoveryError } from '../../core/errors.ts';
 import type { Catalog } from '../catalog/catalog.ts';
-import type { BackupSet, BlockSize } from '../catalog/types.ts';
+import type { BackupSet, BlockSize, Job } from '../catalog/types.ts';
 import { encryptionOf } from './views.ts';
 
 export interface SetRequest {
@@ -30,8 +34,32 @@ export class AgentSets {
     return (await this.catalog.listBackupSets(tenantId)).find((s) => s.resourceId === row.id);
   }
 
-  /** Finds or creates the agent's set of `request.resource`. A set's codec, block size and key are fixed at creation. */
+  /**
+   * Finds or creates the agent's set of `request.resource`. A set's codec, block size and key are
+   * fixed at creation. The agent's backup jobs of that resource that wait for their set get it.
+   */
   async open(tenantId: string, agentId: string, request: SetRequest, diskBytes: bigint): Promise<BackupSet> {
+    const set = await this.findOrCreate(tenantId, agentId, request, diskBytes);
+    await this.linkWaitingJobs(tenantId, agentId, request.resource, set);
+    return set;
+  }
+
+  /**
+   * Names `set` in the agent's backup jobs of `resource` that name no set yet (created before it
+   * existed). Idempotent; a job deleted meanwhile is passed over.
+   */
+  async linkWaitingJobs(tenantId: string, agentId: string, resource: string, set: BackupSet): Promise<void> {
+    const waiting = (await this.catalog.listJobs(tenantId)).filter((j) => j.agentId === agentId && waitsForSetOf(j, resource));
+    for (const job of waiting) {
+      try {
+        await this.catalog.addJobSet(tenantId, job.id, set.id);
+      } catch (e) {
+        if (!isRecoveryError(e) || e.code !== 'catalog.not-found') throw e;
+      }
+    }
+  }
+
+  private async findOrCreate(tenantId: string, agentId: string, request: SetRequest, diskBytes: bigint): Promise<BackupSet> {
     const existing = await this.find(tenantId, agentId, request.resource);
     if (existing !== undefined) return existing;
     const resource = await this.catalog.upsertResource(tenantId, agentId, {
@@ -86,4 +114,11 @@ export class AgentSets {
       throw e;
     }
   }
+}
+
+/** A backup job of `resource` (its protocol spec is kept as `spec.job`, views.ts) that names no set yet. */
+function waitsForSetOf(job: Job, resource: string): boolean {
+  if (job.kind !== 'backup' || job.spec.setIds.length > 0) return false;
+  const spec = (job.spec as unknown as { job?: { resource?: unknown } }).job;
+  return spec?.resource === resource;
 }

@@ -113,17 +113,23 @@ export function operatorRoutes(deps: ApiDeps, auth: Authenticator, sets: AgentSe
           await checkRestoreSpec(catalog, caller.tenantId, request.spec);
           setIds = [request.spec.setId];
         } else {
+          // An encrypted set's key is made by the machine: until its first run creates the set, the
+          // job names none, and opening the set names it in the job (AgentSets.linkWaitingJobs).
           const spec = request.spec;
           let set = await sets.find(caller.tenantId, request.agentId, spec.resource);
-          if (set === undefined && spec.encrypted) {
-            throw refuse.conflict(`the encrypted set of ${spec.resource} does not exist yet: its key is made by the machine's first backup (lifeline backup)`, { resource: spec.resource });
+          if (set === undefined && !spec.encrypted) {
+            set = await sets.open(caller.tenantId, request.agentId, {
+              resource: spec.resource, codec: spec.options.compression === 'fast' ? 'lz4' : 'none', blockSize: spec.options.blockSize,
+            }, 0n);
           }
-          set ??= await sets.open(caller.tenantId, request.agentId, {
-            resource: spec.resource, codec: spec.options.compression === 'fast' ? 'lz4' : 'none', blockSize: spec.options.blockSize,
-          }, 0n);
-          setIds = [set.id];
+          setIds = set === undefined ? [] : [set.id];
         }
         const job = await catalog.createJob(caller.tenantId, jobInput(request.name, request.agentId, request.schedule, request.spec, setIds, request.enabled));
+        if (request.spec.kind === 'backup' && setIds.length === 0) {
+          // The machine may have created the set while the job was being created.
+          const made = await sets.find(caller.tenantId, request.agentId, request.spec.resource);
+          if (made !== undefined) await sets.linkWaitingJobs(caller.tenantId, request.agentId, request.spec.resource, made);
+        }
         deps.wakeScheduler();
         deps.log(`job ${job.name} (${job.kind}) created by ${caller.name}`);
         return { status: 201, json: jobView(job) };

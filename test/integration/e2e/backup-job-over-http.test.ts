@@ -7,6 +7,8 @@
  * the existing restore path (`lifeline agent --headless` onto a blank image), gives back identical
  * partition bytes. Failure paths: the source disk gone (failed, code, no point), a precondition
  * that does not hold (idle, nothing read), an operator cancelling mid-copy (cancelled, no point).
+ * Encryption: an encrypted job is accepted before its set exists; the agent's first run creates the
+ * set with the machine's passphrase, and a later run with a wrong one fails with nothing committed.
  */
 import { spawn } from 'node:child_process';
 import { copyFile, open, rm, truncate, writeFile } from 'node:fs/promises';
@@ -45,11 +47,11 @@ interface AgentProcess {
 }
 
 /** `lifeline agent --headless --once` as a child process, with a settings file for its identity and fast polling. */
-async function spawnAgent(o: { machineId: string; role: 'backup' | 'restore'; disks: readonly string[] }): Promise<AgentProcess> {
+async function spawnAgent(o: { machineId: string; role: 'backup' | 'restore'; disks: readonly string[]; extra?: readonly string[] }): Promise<AgentProcess> {
   const settings = join(work.path, `agent-${counter++}.json`);
   await writeFile(settings, JSON.stringify({ version: 1, machineId: o.machineId, hostname: o.machineId, pollSeconds: 1 }));
   const args = [CLI, 'agent', '--headless', '--role', o.role, '--settings', settings, '--server', new URL(server.url).host, '--firmware', 'uefi', '--once',
-    ...o.disks.flatMap((d) => ['--disk', d])];
+    ...o.disks.flatMap((d) => ['--disk', d]), ...(o.extra ?? [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -125,6 +127,13 @@ async function sha256Range(path: string, offset: bigint, length: bigint): Promis
   }
 }
 
+/** A passphrase file as an agent's --passphrase-file reads it (the first line). */
+async function passphraseFile(passphrase: string): Promise<string> {
+  const path = join(work.path, `passphrase-${counter++}.txt`);
+  await writeFile(path, `${passphrase}\n`);
+  return path;
+}
+
 /** A copy of the fixture disk, so a test may change or remove it. */
 async function copyOfFixture(): Promise<string> {
   const path = join(work.path, `source-${counter++}.img`);
@@ -180,10 +189,13 @@ describe('backup jobs over HTTP, run by the backup agent process', () => {
     expect(manifest.source).toEqual({ hostname: machineId, firmware: 'uefi' });
     expect(manifest.disks[0]?.style).toBe('gpt');
 
-    // The server's log of the run: every step, and the outcome.
+    // The server's log of the run: every step as it ended, and the outcome. The snapshot step (here
+    // the no-snapshot adapter: an image file) lasts from the survey to the end of the copy.
     const { entries } = await server.admin.logs(run.runId);
     expect(entries.filter((e) => typeof e.data?.step === 'string').map((e) => e.data?.step)).toEqual(
-      ['precondition', 'prechecks', 'pre-script', 'set', 'snapshot', 'survey', 'copy', 'commit', 'post-script']);
+      ['precondition', 'prechecks', 'pre-script', 'set', 'survey', 'snapshot', 'copy', 'commit', 'post-script']);
+    expect(run.steps.find((s) => s.step === 'snapshot')?.outcome).toMatchObject({ status: 'skipped', why: expect.stringContaining('not-volumes') });
+    expect(manifest.vss).toMatchObject({ method: 'none', reason: 'not-volumes' });
     expect(entries.at(-1)?.message).toBe('backup succeeded');
 
     // The existing restore path gives the partitions back byte for byte.
@@ -232,9 +244,67 @@ describe('lifeline job backup', () => {
     await expect(run(['--target', 'x'])).rejects.toBeInstanceOf(UsageError);
     await expect(run(['--target', 'x', '--source', 'd', '--schedule', '{"kind":"daily"}'])).rejects.toThrow(/--schedule: Invalid schedule/);
     await expect(run(['--target', 'x', '--source', 'd', '--block-size', '3K'])).rejects.toThrow(/block size/);
-    const machine = await server.agent();
-    await expect(run(['--target', machine.agentId, '--source', 'd', '--resource', 'never-made', '--encrypted'])).rejects.toMatchObject({ code: 'conflict' });
   });
+});
+
+describe('encrypted backup jobs', () => {
+  it('accepts a job before its set exists; the first run creates the set with the machine\'s passphrase and restores to identical bytes; a wrong passphrase later commits nothing', async () => {
+    const source = await copyOfFixture();
+    const machineId = `pc-${counter++}`;
+    const passphrase = await passphraseFile('correct horse battery staple');
+    const agent = await spawnAgent({ machineId, role: 'backup', disks: [source], extra: ['--passphrase-file', passphrase] });
+    const agentId = await bindMachine(machineId);
+    expect(await setOf(agentId, machineId)).toBeUndefined();
+
+    // The server has no key to make the set with: it takes the job and leaves the set to the machine.
+    const jobId = await createBackupJob(agentId, machineId, source, ['--encrypted']);
+    expect((await server.admin.getJob(jobId)).spec).toMatchObject({ kind: 'backup', resource: machineId, encrypted: true });
+    const exit = await agent.exited;
+    expect(exit.code, agent.stderr()).toBe(0);
+    const run = await lastRun(jobId);
+    expect(run.state).toBe('succeeded');
+    expect(stepStatus(run)).toMatchObject({ prechecks: 'done', set: 'done', copy: 'done', commit: 'done' });
+    expect(run.steps.find((s) => s.step === 'set')?.outcome).toMatchObject({ detail: expect.stringContaining('encrypted') });
+
+    const set = await setOf(agentId, machineId);
+    expect(set).toMatchObject({ encrypted: true, resource: machineId });
+    expect(set?.points?.length).toBe(1);
+    const point = set!.points![0]!;
+    expect(run.report).toMatchObject({ committed: true, encrypted: true, setId: set!.setId, pointId: point.pointId });
+    const manifest = await server.admin.getManifest(point.pointId);
+    expect(manifest.options.encrypted).toBe(true);
+    // The job now names the set the machine created.
+    const tenant = await server.server.catalog.defaultTenant();
+    expect((await server.server.catalog.getJob(tenant.id, jobId))?.spec).toMatchObject({ setIds: [set!.setId] });
+
+    // Restored with the passphrase (the restoring agent's own): identical bytes.
+    const target = await blankImage(gpt.sizeBytes);
+    const restoreMachine = `vm-${counter++}`;
+    const restorer = await spawnAgent({ machineId: restoreMachine, role: 'restore', disks: [target], extra: ['--passphrase-file', passphrase] });
+    const restoreAgent = await bindMachine(restoreMachine);
+    const restoreJob = await server.admin.createJob({
+      name: `restore ${counter++}`, agentId: restoreAgent, schedule: { kind: 'now' },
+      spec: { kind: 'restore', setId: set!.setId, pointId: point.pointId, disks: [{ sourceDisk: 0, targetDisk: target, partitions: [], rebuild: 'full' }], options: DEFAULT_RESTORE_OPTIONS },
+    });
+    const restored = await restorer.exited;
+    expect(restored.code, restorer.stderr()).toBe(0);
+    expect((await lastRun(restoreJob.jobId)).state).toBe('succeeded');
+    expect((await runTool('cmp', [source, target])).exitCode).toBe(0);
+
+    // A later run of the same job on an agent holding another passphrase: refused at the set, nothing committed.
+    const wrong = await spawnAgent({ machineId, role: 'backup', disks: [source], extra: ['--passphrase-file', await passphraseFile('not the passphrase')] });
+    await bindMachine(machineId);
+    await server.admin.startJob(jobId);
+    const refused = await wrong.exited;
+    expect(refused.code, wrong.stderr()).toBe(1);
+    expect(JSON.parse(refused.out.trim())).toMatchObject({ state: 'failed', error: { code: 'crypto.wrong-passphrase' } });
+    const failed = await lastRun(jobId);
+    expect(failed.state).toBe('failed');
+    expect(failed.error?.code).toBe('crypto.wrong-passphrase');
+    expect(stepStatus(failed)).toMatchObject({ prechecks: 'done', set: 'failed', survey: 'skipped', copy: 'skipped', commit: 'skipped' });
+    expect(failed.report).toMatchObject({ committed: false, pointId: null });
+    expect((await server.admin.getSet(set!.setId, { allPoints: true })).points?.map((p) => p.pointId)).toEqual([point.pointId]);
+  }, 240_000);
 });
 
 // ---------------------------------------------------------------- failure paths

@@ -531,6 +531,18 @@ function describeCatalog(engine: string, makeDb: MakeDb): void {
       await catalog.createJob(m.tenant, backup);
       expect(await catalog.agentMayReadSet(m.tenant, m.agent, m.set)).toBe(true);
       expect(await codeOf(catalog.createJob(m.tenant, { ...backup, spec: { setIds: [other.set] } }))).toBe('catalog.not-found');
+
+      // A backup job created before its set exists (an encrypted set the machine makes) names none
+      // until addJobSet names the set, once; never another machine's set, never for a restore job.
+      const waiting = await catalog.createJob(m.tenant, { ...backup, name: unique('first-encrypted'), spec: { setIds: [] } });
+      expect(waiting.spec).toMatchObject({ setIds: [] });
+      expect(await codeOf(catalog.addJobSet(m.tenant, waiting.id, other.set))).toBe('catalog.not-found');
+      expect((await catalog.addJobSet(m.tenant, waiting.id, m.set)).spec).toMatchObject({ setIds: [m.set] });
+      expect((await catalog.addJobSet(m.tenant, waiting.id, m.set)).spec).toMatchObject({ setIds: [m.set] });
+      expect((await catalog.getJob(m.tenant, waiting.id))?.spec).toMatchObject({ setIds: [m.set] });
+      expect(await codeOf(catalog.addJobSet(m.tenant, created.id, m.set))).toBe('catalog.not-found'); // deleted above
+      const restoreAgain = await catalog.createJob(m.tenant, job);
+      expect(await codeOf(catalog.addJobSet(m.tenant, restoreAgain.id, m.set))).toBe('catalog.invalid');
     });
 
     it('merges resume journal ranges per disk: touching and overlapping ranges join, repeats change nothing', async () => {

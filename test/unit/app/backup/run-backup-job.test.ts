@@ -316,6 +316,24 @@ describe('runBackupJob', () => {
     expect(failing.server.committedPoints()).toEqual([]);
   });
 
+  it('chooses the snapshotter per run from the job\'s sources at the pre-checks, with the job\'s backup kind', async () => {
+    const asked: (readonly string[])[] = [];
+    const snapshotter = new MemorySnapshotter({ frozen: new Map() });
+    const s = await setup({ snapshotter: async (sources) => { asked.push(sources); return snapshotter; } });
+    const copy = await execute(s, backupRun());
+    expect(copy.state, JSON.stringify(copy.error)).toBe('succeeded');
+    const full = await execute(s, backupRun({ backupKind: 'full' }));
+    expect(full.state, JSON.stringify(full.error)).toBe('succeeded');
+    expect(asked).toEqual([['source'], ['source']]);
+    expect(snapshotter.requests.map((r) => r.kind)).toEqual(['copy', 'full']);
+
+    const refusing = await setup({ snapshotter: async () => { throw new RecoveryError('snapshot.mixed-sources', 'disks and image files together'); } });
+    const refused = await execute(refusing, backupRun());
+    expect(refused.state).toBe('failed');
+    expect(codeOf(refused, 'prechecks')).toBe('snapshot.mixed-sources');
+    expect(refusing.server.committedPoints()).toEqual([]);
+  });
+
   it('is for backup runs only', async () => {
     const s = await setup();
     const restore = restoreRun({ setId: 's', pointId: 'p' }, [fullDisk('x')]);

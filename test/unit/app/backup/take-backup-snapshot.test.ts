@@ -23,6 +23,7 @@ import { decodeDocument } from '../../../../src/core/vss/document-bytes.ts';
 import type { FrozenVolume } from '../../../../src/ports/volume-snapshot.ts';
 import type { ChunkStat } from '../../../../src/ports/chunk-store.ts';
 import { MemoryBackupServerWithStats } from '../../../helpers/make-backup.ts';
+import { noise } from '../../../helpers/noise.ts';
 import { buildNtfsVolume, memoryReader, type NtfsVolumeSpec } from '../../core/blockmap/synthetic-volumes.ts';
 
 const KiB = 1024;
@@ -30,18 +31,6 @@ const MiB = 1024 * KiB;
 const SECTOR = 512;
 const CLUSTER = 4096;
 const NOON = Date.UTC(2026, 0, 7, 12);
-
-function noise(length: number, seed: string): Uint8Array {
-  let x = createHash('sha256').update(seed).digest().readUInt32LE(0) || 1;
-  const words = new Uint32Array(length / 4);
-  for (let i = 0; i < words.length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    words[i] = x >>> 0;
-  }
-  return new Uint8Array(words.buffer);
-}
 
 // ---------------------------------------------------------------- the disk: MBR, an "ESP", a gap, NTFS, a tail
 

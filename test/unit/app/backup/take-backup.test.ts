@@ -14,6 +14,7 @@ import type { BackupJobOptions } from '../../../../src/core/protocol/jobs.ts';
 import type { ChunkStat } from '../../../../src/ports/chunk-store.ts';
 import type { Clock } from '../../../../src/ports/clock.ts';
 import { MemoryBackupServerWithStats } from '../../../helpers/make-backup.ts';
+import { noise } from '../../../helpers/noise.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -36,19 +37,6 @@ class FakeClock implements Clock {
   get slept(): number {
     return this.sleeps.reduce((a, b) => a + b, 0);
   }
-}
-
-/** Reproducible bytes that do not compress (xorshift32 seeded from the text); `length` a multiple of 4. */
-function noise(length: number, seed: string): Uint8Array {
-  let x = createHash('sha256').update(seed).digest().readUInt32LE(0) || 1;
-  const words = new Uint32Array(length / 4);
-  for (let i = 0; i < words.length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    words[i] = x >>> 0;
-  }
-  return new Uint8Array(words.buffer);
 }
 
 /** A disk without a partition table: `dataBlocks` distinct 64 KiB blocks of noise, then zeros. */

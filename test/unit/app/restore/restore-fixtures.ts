@@ -17,6 +17,7 @@ import { planTableWrite } from '../../../../src/core/partition/write-plan.ts';
 import type { AssignedRun, DiskMapping, HardwareInventory, RestoreOptions } from '../../../../src/core/protocol/jobs.ts';
 import { DEFAULT_RESTORE_OPTIONS } from '../../../../src/core/protocol/jobs.ts';
 import type { Clock } from '../../../../src/ports/clock.ts';
+import { noise } from '../../../helpers/noise.ts';
 import { gptTable } from '../../core/layout/builders.ts';
 
 export const MiB = 1024 * 1024;
@@ -44,19 +45,6 @@ export class YieldingClock extends FakeClock {
     await super.sleep(ms);
     await new Promise((resolve) => setImmediate(resolve));
   }
-}
-
-/** Deterministic, incompressible bytes (xorshift32 seeded from the seed's hash). */
-export function noise(length: number, seed: string): Uint8Array {
-  const words = new Uint32Array(Math.ceil(length / 4));
-  let x = createHash('sha256').update(seed).digest().readUInt32LE(0) || 1;
-  for (let i = 0; i < words.length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    words[i] = x >>> 0;
-  }
-  return new Uint8Array(words.buffer, 0, length);
 }
 
 export function sha256(bytes: Uint8Array): string {

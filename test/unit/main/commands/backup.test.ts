@@ -3,15 +3,19 @@
  * sources, `--backup-kind` / `--no-snapshot`, and what ends up in the restore point and the output.
  * The disks are in memory and the snapshotter is the memory fake, so this runs anywhere.
  */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MemoryDisk } from '../../../../src/adapters/memory/memory-disk.ts';
 import { MemorySnapshotter } from '../../../../src/adapters/memory/memory-snapshotter.ts';
 import { NoSnapshot } from '../../../../src/adapters/node/no-snapshot.ts';
-import { chooseSnapshot, makeBackupCommand, type SnapshotChoice } from '../../../../src/main/commands/backup.ts';
+import { makeBackupCommand } from '../../../../src/main/commands/backup.ts';
 import { parseCommandArgs, UsageError } from '../../../../src/main/cli-kit.ts';
+import { chooseSnapshot, type SnapshotChoice } from '../../../../src/main/platform.ts';
 import type { Clock } from '../../../../src/ports/clock.ts';
 import type { VolumeSnapshotter } from '../../../../src/ports/volume-snapshot.ts';
 import { MemoryBackupServerWithStats } from '../../../helpers/make-backup.ts';
+import { tempDir } from '../../../helpers/run.ts';
 
 const MiB = 1024 * 1024;
 const clock: Clock = { now: () => Date.UTC(2026, 0, 7, 12), sleep: async () => undefined };
@@ -29,7 +33,7 @@ function disk(path: string): MemoryDisk {
   return MemoryDisk.fromBytes(bytes, { path });
 }
 
-function harness(platform: string) {
+function harness(platform: string, hostFirmware: () => Promise<'bios' | 'uefi' | 'unknown'> = async () => 'uefi') {
   const server = new MemoryBackupServerWithStats();
   const choices: SnapshotChoice[] = [];
   let snapshotter: VolumeSnapshotter | undefined;
@@ -39,7 +43,7 @@ function harness(platform: string) {
     clock,
     env: {},
     hostname: () => 'WIN-SRV01',
-    hostFirmware: () => 'uefi',
+    hostFirmware,
     platform,
     snapshotter: async (choice) => {
       choices.push(choice);
@@ -74,7 +78,7 @@ describe('chooseSnapshot', () => {
   });
 
   it('refuses a mix of disks and image files on Windows unless --no-snapshot', () => {
-    expect(() => chooseSnapshot('win32', false, ['device', 'image'])).toThrow(UsageError);
+    expect(() => chooseSnapshot('win32', false, ['device', 'image'])).toThrow(expect.objectContaining({ code: 'snapshot.mixed-sources' }));
     expect(chooseSnapshot('win32', true, ['device', 'image'])).toEqual({ kind: 'none', reason: 'opted-out' });
   });
 });
@@ -114,6 +118,27 @@ describe('lifeline backup with snapshots', () => {
     await h.run('--source', '/dev/sdz', '--firmware', 'bios');
     expect(h.choices).toEqual([{ kind: 'none', reason: 'unsupported-platform' }]);
     expect(h.server.committedPoints()[0]?.manifest.vss).toMatchObject({ method: 'none', reason: 'unsupported-platform' });
+  });
+
+  it('refuses a disk and an image file together on Windows as a usage error, before any snapshot', async () => {
+    const dir = await tempDir('lifeline-backup-cmd-');
+    try {
+      const image = join(dir.path, 'disk.img');
+      await writeFile(image, new Uint8Array(4096));
+      const h = harness('win32');
+      await expect(h.run('--source', '\\\\.\\PhysicalDrive0', '--source', image, '--firmware', 'uefi')).rejects.toBeInstanceOf(UsageError);
+      expect(h.choices).toEqual([]);
+      await h.run('--source', '\\\\.\\PhysicalDrive0', '--source', image, '--firmware', 'uefi', '--no-snapshot');
+      expect(h.choices).toEqual([{ kind: 'none', reason: 'opted-out' }]);
+    } finally {
+      await dir.cleanup();
+    }
+  });
+
+  it('asks for --firmware when this machine\'s cannot be detected', async () => {
+    const h = harness('win32', async () => 'unknown');
+    await expect(h.run('--source', '\\\\.\\PhysicalDrive0')).rejects.toThrow('give --firmware bios|uefi');
+    expect(h.choices).toEqual([]);
   });
 
   it('refuses an unknown --backup-kind before connecting', async () => {

@@ -41,8 +41,8 @@ function credentials(req: IncomingMessage): Credentials {
 }
 
 /**
- * How long a bound agent's credentials stay trusted without asking the catalog again on the data
- * routes (chunk reads and writes, hundreds a second during a restore). Unbinding or re-registering
+ * How long a bound agent's credentials stay trusted without asking the catalog again on the chunk
+ * routes (reads, uploads, dedup lookups: hundreds a second during a restore or a backup). Unbinding or re-registering
  * forgets them at once; anything else that changes an agent shows there within this time.
  */
 export const AGENT_CREDENTIAL_TTL_MS = 2000;

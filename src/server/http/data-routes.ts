@@ -143,7 +143,7 @@ export function dataRoutes(deps: ApiDeps, auth: Authenticator, sets: AgentSets, 
     {
       method: 'POST', path: '/v1/chunks/missing',
       async handle({ req }) {
-        const caller = await auth.boundAgent(req);
+        const caller = await auth.boundAgentCached(req);
         const { ids } = parseWith(missingRequestSchema, await readJson(req), 'request.malformed');
         return { json: { missing: await referenceOrMissing(caller, [...new Set(ids)]) } };
       },
@@ -151,7 +151,7 @@ export function dataRoutes(deps: ApiDeps, auth: Authenticator, sets: AgentSets, 
     {
       method: 'POST', path: '/v1/chunks/stat',
       async handle({ req }) {
-        const caller = await auth.boundAgent(req);
+        const caller = await auth.boundAgentCached(req);
         const { ids } = parseWith(missingRequestSchema, await readJson(req), 'request.malformed');
         const unique = [...new Set(ids)];
         const missing = new Set(await referenceOrMissing(caller, unique));
@@ -167,7 +167,7 @@ export function dataRoutes(deps: ApiDeps, auth: Authenticator, sets: AgentSets, 
     {
       method: 'PUT', path: '/v1/chunks/:chunkId',
       async handle({ req, params }) {
-        const caller = await auth.boundAgent(req);
+        const caller = await auth.boundAgentCached(req);
         const storedHash = checkChunkUpload(req);
         const blob = await readBody(req, LIMITS.chunk);
         const actual = createHash('sha256').update(blob).digest('hex');

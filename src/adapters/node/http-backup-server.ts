@@ -17,7 +17,7 @@ import {
 } from '../../core/protocol/schemas.ts';
 import type { AgentActivity, BackupServer, BackupSetInfo, OpenSetRequest, Registration } from '../../ports/backup-server.ts';
 import type { ChunkStat } from '../../ports/chunk-store.ts';
-import { HttpTransport } from './http-transport.ts';
+import { HttpTransport, type BodySink } from './http-transport.ts';
 
 export interface ConnectOptions {
   /** http://host:50305 or https://host:60305 (a path prefix is kept). */
@@ -139,8 +139,8 @@ class HttpBackupServerClient implements HttpBackupServer {
   }
 
   async getChunks(ids: readonly string[]): Promise<Uint8Array[]> {
-    const answer = await this.http.request('POST', '/v1/chunks/read', { body: { ids }, auth: this.agentAuth('getChunks') });
-    return splitChunkRead(answer.bytes, answer.headers['x-lifeline-chunk-lengths'], ids.length);
+    return this.http.requestInto('POST', '/v1/chunks/read', { body: { ids }, auth: this.agentAuth('getChunks') },
+      (headers) => new ChunkReadSplitter(headers['x-lifeline-chunk-lengths'], ids.length));
   }
 
   async close(): Promise<void> {
@@ -166,20 +166,73 @@ function toSetInfo(json: unknown): BackupSetInfo {
   };
 }
 
-/** The blobs of a chunk-read answer, checked against the lengths header before any is trusted. */
-export function splitChunkRead(bytes: Uint8Array, lengthsHeader: string | undefined, expected: number): Uint8Array[] {
-  const bad = (why: string) => new RecoveryError('protocol.bad-answer', `the server's chunk-read answer ${why}`, { data: { lengths: lengthsHeader ?? null, bytes: bytes.length, expected } });
-  if (lengthsHeader === undefined) throw bad('has no X-Lifeline-Chunk-Lengths header');
-  const lengths = lengthsHeader.split(',').map((t) => (/^\d{1,10}$/.test(t.trim()) ? Number(t) : Number.NaN));
-  if (lengths.length !== expected || lengths.some((n) => Number.isNaN(n))) throw bad(`lists ${lengths.length} lengths for ${expected} chunks`);
-  if (lengths.reduce((a, b) => a + b, 0) !== bytes.length) throw bad('holds another number of bytes than its lengths add up to');
-  const blobs: Uint8Array[] = [];
-  let at = 0;
-  for (const n of lengths) {
-    blobs.push(bytes.subarray(at, at + n));
-    at += n;
+/**
+ * Cuts a chunk-read answer into its blobs as the body arrives, each copied once into an array of
+ * its own length (so each can be freed on its own). The lengths header is checked before the
+ * first byte, the total at the end; nothing is returned from an answer that does not add up.
+ */
+export class ChunkReadSplitter implements BodySink<Uint8Array[]> {
+  private readonly lengths: number[];
+  private readonly blobs: Uint8Array[] = [];
+  private current = 0;
+  private filled = 0;
+
+  constructor(private readonly lengthsHeader: string | undefined, private readonly expected: number) {
+    if (lengthsHeader === undefined) throw this.bad('has no X-Lifeline-Chunk-Lengths header', 0);
+    this.lengths = lengthsHeader.split(',').map((t) => (/^\d{1,10}$/.test(t.trim()) ? Number(t) : Number.NaN));
+    if (this.lengths.length !== expected || this.lengths.some((n) => Number.isNaN(n))) throw this.bad(`lists ${this.lengths.length} lengths for ${expected} chunks`, 0);
+    if (this.lengths.reduce((a, b) => a + b, 0) > LIMITS_CHUNK_READ) throw this.bad(`announces more than ${LIMITS_CHUNK_READ} bytes`, 0);
+    this.open();
   }
-  return blobs;
+
+  write(piece: Uint8Array): void {
+    let at = 0;
+    while (at < piece.length) {
+      const blob = this.blobs[this.current];
+      if (blob === undefined) throw this.bad('holds more bytes than its lengths add up to', this.received() + piece.length - at);
+      const n = Math.min(blob.length - this.filled, piece.length - at);
+      blob.set(piece.subarray(at, at + n), this.filled);
+      this.filled += n;
+      at += n;
+      if (this.filled === blob.length) {
+        this.current++;
+        this.open();
+      }
+    }
+  }
+
+  end(): Uint8Array[] {
+    if (this.current < this.lengths.length) throw this.bad('holds fewer bytes than its lengths add up to', this.received());
+    return this.blobs;
+  }
+
+  /** Makes the next blob's array, skipping empty blobs. */
+  private open(): void {
+    this.filled = 0;
+    while (this.current < this.lengths.length && this.blobs.length === this.current) {
+      this.blobs.push(new Uint8Array(this.lengths[this.current]!));
+      if (this.lengths[this.current] !== 0) return;
+      this.current++;
+    }
+  }
+
+  private received(): number {
+    return this.lengths.slice(0, this.current).reduce((a, b) => a + b, 0) + this.filled;
+  }
+
+  private bad(why: string, bytes: number): RecoveryError {
+    return new RecoveryError('protocol.bad-answer', `the server's chunk-read answer ${why}`, { data: { lengths: this.lengthsHeader ?? null, bytes, expected: this.expected } });
+  }
+}
+
+/** What one chunk-read answer may carry (the server's limit, docs/protocol.md). */
+const LIMITS_CHUNK_READ = 16 * 1024 * 1024;
+
+/** The blobs of a whole chunk-read answer (ChunkReadSplitter over one piece). */
+export function splitChunkRead(bytes: Uint8Array, lengthsHeader: string | undefined, expected: number): Uint8Array[] {
+  const splitter = new ChunkReadSplitter(lengthsHeader, expected);
+  splitter.write(bytes);
+  return splitter.end();
 }
 
 function seg(value: string): string {

@@ -4,7 +4,7 @@
  * into RecoveryErrors with stable codes (docs/protocol.md "Errors").
  */
 import { TLSSocket } from 'node:tls';
-import { Agent, buildConnector, request } from 'undici';
+import { Agent, buildConnector, request, type Dispatcher } from 'undici';
 import { RecoveryError, isRecoveryError } from '../../core/errors.ts';
 
 export interface TransportOptions {
@@ -33,6 +33,17 @@ export interface RequestOptions {
 }
 
 type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/** Takes a response body piece by piece (`requestInto`). */
+export interface BodySink<T> {
+  write(piece: Uint8Array): void;
+  end(): T;
+}
+
+/** Response headers, names lower-case; a repeated header's values joined with ", ". */
+function headersOf(response: Dispatcher.ResponseData): Record<string, string> {
+  return Object.fromEntries(Object.entries(response.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v ?? '']));
+}
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 /** undici's refusals of the request itself: a bug here, not the network. */
@@ -75,6 +86,40 @@ export class HttpTransport {
 
   /** Any request; throws the server's error as a RecoveryError for non-2xx answers. */
   async request(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<HttpAnswer> {
+    const response = await this.send(method, path, options);
+    const bytes = await this.bodyOf(response, method, path);
+    const answer: HttpAnswer = { status: response.statusCode, bytes, headers: headersOf(response), json: () => parseJson(bytes, method, path) };
+    if (answer.status >= 200 && answer.status < 300) return answer;
+    throw serverError(answer.status, bytes, method, path);
+  }
+
+  /**
+   * A request whose successful body goes piece by piece into a sink made from the answer's headers,
+   * instead of being gathered into one buffer first (a batch of chunks: each lands in its own array).
+   * A sink that throws ends the request; an error answer is thrown as by `request`.
+   */
+  async requestInto<T>(method: HttpMethod, path: string, options: RequestOptions, sinkFor: (headers: Readonly<Record<string, string>>) => BodySink<T>): Promise<T> {
+    const response = await this.send(method, path, options);
+    if (response.statusCode < 200 || response.statusCode >= 300) {
+      throw serverError(response.statusCode, await this.bodyOf(response, method, path), method, path);
+    }
+    let sink: BodySink<T>;
+    try {
+      sink = sinkFor(headersOf(response));
+    } catch (e) {
+      response.body.destroy();
+      throw e;
+    }
+    try {
+      for await (const piece of response.body) sink.write(piece as Uint8Array);
+    } catch (e) {
+      response.body.destroy();
+      throw isRecoveryError(e) ? e : networkError(e, method, path);
+    }
+    return sink.end();
+  }
+
+  private async send(method: HttpMethod, path: string, options: RequestOptions): Promise<Dispatcher.ResponseData> {
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     if (options.auth !== undefined) headers.authorization = options.auth;
     let body: string | Uint8Array | undefined;
@@ -85,22 +130,21 @@ export class HttpTransport {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.body);
     }
-    let status: number;
-    let bytes: Uint8Array;
-    let responseHeaders: Record<string, string>;
     try {
-      const response = await request(`${this.origin}${this.prefix}${path}${queryString(options.query)}`, {
+      return await request(`${this.origin}${this.prefix}${path}${queryString(options.query)}`, {
         method, headers, body, dispatcher: this.dispatcher,
       });
-      status = response.statusCode;
-      responseHeaders = Object.fromEntries(Object.entries(response.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v ?? '']));
-      bytes = new Uint8Array(await response.body.arrayBuffer());
     } catch (e) {
       throw networkError(e, method, path);
     }
-    const answer: HttpAnswer = { status, bytes, headers: responseHeaders, json: () => parseJson(bytes, method, path) };
-    if (status >= 200 && status < 300) return answer;
-    throw serverError(status, bytes, method, path);
+  }
+
+  private async bodyOf(response: Dispatcher.ResponseData, method: string, path: string): Promise<Uint8Array> {
+    try {
+      return new Uint8Array(await response.body.arrayBuffer());
+    } catch (e) {
+      throw networkError(e, method, path);
+    }
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 /** The agent's check of a chunk-read answer: lengths header against body, before any blob is used. */
 import { describe, expect, it } from 'vitest';
-import { splitChunkRead } from '../../../../src/adapters/node/http-backup-server.ts';
+import { ChunkReadSplitter, splitChunkRead } from '../../../../src/adapters/node/http-backup-server.ts';
 import { thrownCode } from '../../../helpers/error-code.ts';
 
 const body = new Uint8Array([1, 2, 3, 4, 5, 6]);
@@ -9,6 +9,24 @@ describe('splitChunkRead', () => {
   it('splits the body at the listed lengths, in order (an empty blob included)', () => {
     expect(splitChunkRead(body, '1,0,2,3', 4).map((b) => [...b])).toEqual([[1], [], [2, 3], [4, 5, 6]]);
     expect(splitChunkRead(body, '6', 1).map((b) => [...b])).toEqual([[1, 2, 3, 4, 5, 6]]);
+  });
+
+  it('gives the same blobs whatever pieces the body arrives in', () => {
+    const lengths = [5, 0, 1, 300, 7, 0];
+    const all = new Uint8Array(lengths.reduce((a, b) => a + b, 0)).map((_, i) => (i * 31) & 0xff);
+    const whole = splitChunkRead(all, lengths.join(','), lengths.length).map((b) => [...b]);
+    for (const pieceSize of [1, 2, 3, 7, 64, 313]) {
+      const splitter = new ChunkReadSplitter(lengths.join(','), lengths.length);
+      for (let at = 0; at < all.length; at += pieceSize) splitter.write(all.subarray(at, at + pieceSize));
+      const blobs = splitter.end();
+      expect(blobs.map((b) => [...b])).toEqual(whole);
+      // Each blob is an array of its own, not a view into the answer.
+      expect(blobs.every((b) => b.byteOffset === 0 && b.buffer.byteLength === b.length)).toBe(true);
+    }
+  });
+
+  it('refuses a header announcing more than one answer may carry, before any byte', () => {
+    expect(thrownCode(() => new ChunkReadSplitter(`${16 * 1024 * 1024},1`, 2))).toBe('protocol.bad-answer');
   });
 
   it.each([

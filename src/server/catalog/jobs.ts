@@ -102,6 +102,14 @@ export async function createJob(db: SqlDatabase, tenantId: string, input: JobInp
   });
 }
 
+/** The job's row, locked for the rest of the transaction; not-found when the tenant has no such job. */
+async function lockJob(tx: SqlQueryable, tenantId: string, jobId: string): Promise<JobRow> {
+  const { rows } = await tx.query<JobRow>('SELECT * FROM jobs WHERE tenant_id = $1 AND id = $2 FOR UPDATE', [requireId(tenantId, 'tenant'), requireId(jobId, 'job')]);
+  const job = rows[0];
+  if (job === undefined) throw notFound('job', jobId);
+  return job;
+}
+
 /**
  * Names `setId` among the sets a backup job writes (its job_sets row and `spec.setIds`): for a job
  * created before its set existed. The set must hold one of the job's agent's resources; naming it
@@ -109,12 +117,7 @@ export async function createJob(db: SqlDatabase, tenantId: string, input: JobInp
  */
 export async function addJobSet(db: SqlDatabase, tenantId: string, jobId: string, setId: string): Promise<Job> {
   return db.transaction(async (tx) => {
-    const { rows } = await tx.query<JobRow>('SELECT * FROM jobs WHERE tenant_id = $1 AND id = $2 FOR UPDATE', [
-      requireId(tenantId, 'tenant'),
-      requireId(jobId, 'job'),
-    ]);
-    const job = rows[0];
-    if (job === undefined) throw notFound('job', jobId);
+    const job = await lockJob(tx, tenantId, jobId);
     if (job.kind !== 'backup') throw invalid(`Job ${jobId} is a ${job.kind} job; only backup jobs write sets`, { jobId });
     await requireAgentSets(tx, tenantId, job.agent_id, [requireId(setId, 'backup set')]);
     const setIds = [...new Set([...((job.spec as BackupSpec).setIds ?? []), setId])];
@@ -181,12 +184,7 @@ export async function listJobs(db: SqlDatabase, tenantId: string): Promise<Job[]
  */
 export async function setJobEnabled(db: SqlDatabase, tenantId: string, jobId: string, enabled: boolean, now: Date): Promise<Job> {
   return db.transaction(async (tx) => {
-    const { rows } = await tx.query<JobRow>('SELECT * FROM jobs WHERE tenant_id = $1 AND id = $2 FOR UPDATE', [
-      requireId(tenantId, 'tenant'),
-      requireId(jobId, 'job'),
-    ]);
-    const job = rows[0];
-    if (job === undefined) throw notFound('job', jobId);
+    const job = await lockJob(tx, tenantId, jobId);
     const next = enabled && !job.enabled && !isOneShot(job.schedule) ? firstRun(job.schedule, now) : job.next_run_at;
     const { rows: updated } = await tx.query<JobRow>('UPDATE jobs SET enabled = $2, next_run_at = $3 WHERE id = $1 RETURNING *', [jobId, enabled, next]);
     return toJob(updated[0]!);
@@ -196,8 +194,7 @@ export async function setJobEnabled(db: SqlDatabase, tenantId: string, jobId: st
 /** Deletes a job with its runs, events and journal; refused while it has a queued or running run. */
 export async function deleteJob(db: SqlDatabase, tenantId: string, jobId: string): Promise<void> {
   await db.transaction(async (tx) => {
-    const { rows } = await tx.query('SELECT 1 FROM jobs WHERE tenant_id = $1 AND id = $2 FOR UPDATE', [requireId(tenantId, 'tenant'), requireId(jobId, 'job')]);
-    if (rows.length === 0) throw notFound('job', jobId);
+    await lockJob(tx, tenantId, jobId);
     const { rows: active } = await tx.query(`SELECT 1 FROM job_runs WHERE job_id = $1 AND state IN ('queued', 'running')`, [jobId]);
     if (active.length > 0) throw new RecoveryError('catalog.job-busy', `Job ${jobId} has a run in progress`, { data: { jobId } });
     await tx.query('DELETE FROM jobs WHERE id = $1', [jobId]);

@@ -128,6 +128,22 @@ async function sha256Range(path: string, offset: bigint, length: bigint): Promis
 }
 
 /** A passphrase file as an agent's --passphrase-file reads it (the first line). */
+/** A new restoring machine takes a restore job of the point onto a blank image; returns the image once the run succeeded. */
+async function restoreByFreshAgent(setId: string, pointId: string, extra: readonly string[] = []): Promise<string> {
+  const target = await blankImage(gpt.sizeBytes);
+  const restoreMachine = `vm-${counter++}`;
+  const restorer = await spawnAgent({ machineId: restoreMachine, role: 'restore', disks: [target], extra });
+  const restoreAgent = await bindMachine(restoreMachine);
+  const restoreJob = await server.admin.createJob({
+    name: `restore ${counter++}`, agentId: restoreAgent, schedule: { kind: 'now' },
+    spec: { kind: 'restore', setId, pointId, disks: [{ sourceDisk: 0, targetDisk: target, partitions: [], rebuild: 'full' }], options: DEFAULT_RESTORE_OPTIONS },
+  });
+  const restored = await restorer.exited;
+  expect(restored.code, restorer.stderr()).toBe(0);
+  expect((await lastRun(restoreJob.jobId)).state).toBe('succeeded');
+  return target;
+}
+
 async function passphraseFile(passphrase: string): Promise<string> {
   const path = join(work.path, `passphrase-${counter++}.txt`);
   await writeFile(path, `${passphrase}\n`);
@@ -199,17 +215,7 @@ describe('backup jobs over HTTP, run by the backup agent process', () => {
     expect(entries.at(-1)?.message).toBe('backup succeeded');
 
     // The existing restore path gives the partitions back byte for byte.
-    const target = await blankImage(gpt.sizeBytes);
-    const restoreMachine = `vm-${counter++}`;
-    const restorer = await spawnAgent({ machineId: restoreMachine, role: 'restore', disks: [target] });
-    const restoreAgent = await bindMachine(restoreMachine);
-    const restoreJob = await server.admin.createJob({
-      name: `restore ${counter++}`, agentId: restoreAgent, schedule: { kind: 'now' },
-      spec: { kind: 'restore', setId: set!.setId, pointId: point.pointId, disks: [{ sourceDisk: 0, targetDisk: target, partitions: [], rebuild: 'full' }], options: DEFAULT_RESTORE_OPTIONS },
-    });
-    const restored = await restorer.exited;
-    expect(restored.code, restorer.stderr()).toBe(0);
-    expect((await lastRun(restoreJob.jobId)).state).toBe('succeeded');
+    const target = await restoreByFreshAgent(set!.setId, point.pointId);
     for (const p of gpt.partitions) {
       expect(await sha256Range(target, p.offsetBytes, p.sizeBytes), `partition ${p.number} (${p.role})`).toBe(await sha256Range(source, p.offsetBytes, p.sizeBytes));
     }
@@ -278,17 +284,7 @@ describe('encrypted backup jobs', () => {
     expect((await server.server.catalog.getJob(tenant.id, jobId))?.spec).toMatchObject({ setIds: [set!.setId] });
 
     // Restored with the passphrase (the restoring agent's own): identical bytes.
-    const target = await blankImage(gpt.sizeBytes);
-    const restoreMachine = `vm-${counter++}`;
-    const restorer = await spawnAgent({ machineId: restoreMachine, role: 'restore', disks: [target], extra: ['--passphrase-file', passphrase] });
-    const restoreAgent = await bindMachine(restoreMachine);
-    const restoreJob = await server.admin.createJob({
-      name: `restore ${counter++}`, agentId: restoreAgent, schedule: { kind: 'now' },
-      spec: { kind: 'restore', setId: set!.setId, pointId: point.pointId, disks: [{ sourceDisk: 0, targetDisk: target, partitions: [], rebuild: 'full' }], options: DEFAULT_RESTORE_OPTIONS },
-    });
-    const restored = await restorer.exited;
-    expect(restored.code, restorer.stderr()).toBe(0);
-    expect((await lastRun(restoreJob.jobId)).state).toBe('succeeded');
+    const target = await restoreByFreshAgent(set!.setId, point.pointId, ['--passphrase-file', passphrase]);
     expect((await runTool('cmp', [source, target])).exitCode).toBe(0);
 
     // A later run of the same job on an agent holding another passphrase: refused at the set, nothing committed.

@@ -24,6 +24,7 @@ import { injectBlob } from './steps/inject.ts';
 import { DEFAULT_NODE_VERSION, KOFFI_WIN32, LZ4_WIN32, NODE_RUNTIMES, pinnedFiles, POSTJECT } from './steps/inputs.ts';
 import { planAssets } from './steps/sea-assets.ts';
 import { writeSeaBlob } from './steps/sea-blob.ts';
+import { timedSteps } from './steps/timed-steps.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const DEFAULT_CACHE = join(REPO_ROOT, 'node_modules/.cache/lifeline-build');
@@ -67,14 +68,7 @@ export async function buildExe(options: BuildExeOptions): Promise<BuildExeResult
   const cache = options.cacheDir ?? DEFAULT_CACHE;
   const out = resolve(options.out);
   const work = options.workDir ?? `${out}.work`;
-  const timings: Record<string, number> = {};
-  const step = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
-    const started = performance.now();
-    const value = await run();
-    timings[name] = Math.round(performance.now() - started);
-    log(`${name}: ${(timings[name] / 1000).toFixed(1)} s`);
-    return value;
-  };
+  const { step, timings } = timedSteps(log);
 
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });

@@ -30,6 +30,7 @@ import { writeUsbLayout } from './steps/usb-layout.ts';
 import { applyPayload, copyBootImage, stagePayload } from './steps/wim-payload.ts';
 import { BOOT_WIM_PATH, findWinpeBase, listFiles } from './steps/winpe-base.ts';
 import type { WinpeBase } from './steps/winpe-base.ts';
+import { timedSteps } from './steps/timed-steps.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -110,14 +111,7 @@ export async function buildIso(options: BuildIsoOptions): Promise<BuildIsoResult
   const work = resolve(options.workDir ?? `${out}.work`);
   const peDir = options.peDir ?? join(REPO_ROOT, 'pe');
   const driversDir = options.drivers ?? join(REPO_ROOT, 'drivers');
-  const timings: Record<string, number> = {};
-  const step = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
-    const started = performance.now();
-    const value = await run();
-    timings[name] = Math.round(performance.now() - started);
-    log(`${name}: ${(timings[name] / 1000).toFixed(1)} s`);
-    return value;
-  };
+  const { step, timings } = timedSteps(log);
 
   // 1. Everything is checked before the first write.
   const { base, catalog, settingsText } = await step('check', async () => {

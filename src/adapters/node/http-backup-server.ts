@@ -12,7 +12,7 @@ import { manifestToJson, validateManifest } from '../../core/backup/manifest.ts'
 import type { BackupManifest } from '../../core/backup/manifest.ts';
 import type { AgentIdentity, AssignedRun, ResumeJournal, RunEvent, RunOutcome, RunProgress } from '../../core/protocol/jobs.ts';
 import {
-  assignedRunSchema, backupSetInfoSchema, chunkStatSchema, chunkStatsAnswerSchema, heartbeatAnswerSchema, missingAnswerSchema,
+  assignedRunSchema, backupSetInfoSchema, CHUNK_READ_MAX_BYTES, chunkStatSchema, chunkStatsAnswerSchema, heartbeatAnswerSchema, missingAnswerSchema,
   pointBeganSchema, registrationAnswerSchema, resumeJournalSchema, parseWith,
 } from '../../core/protocol/schemas.ts';
 import type { AgentActivity, BackupServer, BackupSetInfo, OpenSetRequest, Registration } from '../../ports/backup-server.ts';
@@ -181,7 +181,7 @@ export class ChunkReadSplitter implements BodySink<Uint8Array[]> {
     if (lengthsHeader === undefined) throw this.bad('has no X-Lifeline-Chunk-Lengths header', 0);
     this.lengths = lengthsHeader.split(',').map((t) => (/^\d{1,10}$/.test(t.trim()) ? Number(t) : Number.NaN));
     if (this.lengths.length !== expected || this.lengths.some((n) => Number.isNaN(n))) throw this.bad(`lists ${this.lengths.length} lengths for ${expected} chunks`, 0);
-    if (this.lengths.reduce((a, b) => a + b, 0) > LIMITS_CHUNK_READ) throw this.bad(`announces more than ${LIMITS_CHUNK_READ} bytes`, 0);
+    if (this.lengths.reduce((a, b) => a + b, 0) > CHUNK_READ_MAX_BYTES) throw this.bad(`announces more than ${CHUNK_READ_MAX_BYTES} bytes`, 0);
     this.open();
   }
 
@@ -223,16 +223,6 @@ export class ChunkReadSplitter implements BodySink<Uint8Array[]> {
   private bad(why: string, bytes: number): RecoveryError {
     return new RecoveryError('protocol.bad-answer', `the server's chunk-read answer ${why}`, { data: { lengths: this.lengthsHeader ?? null, bytes, expected: this.expected } });
   }
-}
-
-/** What one chunk-read answer may carry (the server's limit, docs/protocol.md). */
-const LIMITS_CHUNK_READ = 16 * 1024 * 1024;
-
-/** The blobs of a whole chunk-read answer (ChunkReadSplitter over one piece). */
-export function splitChunkRead(bytes: Uint8Array, lengthsHeader: string | undefined, expected: number): Uint8Array[] {
-  const splitter = new ChunkReadSplitter(lengthsHeader, expected);
-  splitter.write(bytes);
-  return splitter.end();
 }
 
 function seg(value: string): string {

@@ -259,6 +259,8 @@ export const pointBeganSchema = z.object({ pointId: uuidSchema, sequence: z.numb
 export const missingRequestSchema = z.object({ ids: z.array(chunkIdSchema).max(4096) });
 /** Chunks read in one request (`POST /v1/chunks/read`): at most this many ids. */
 export const CHUNK_READ_MAX_IDS = 64;
+/** Stored bytes one chunk-read answer may carry. */
+export const CHUNK_READ_MAX_BYTES = 16 * 1024 * 1024;
 export const chunkReadRequestSchema = z.object({ ids: z.array(chunkIdSchema).min(1).max(CHUNK_READ_MAX_IDS) });
 export const missingAnswerSchema = z.object({ missing: z.array(chunkIdSchema) });
 export const chunkStatSchema = z.object({ id: chunkIdSchema, storedLength: z.number().int().min(0), storedHash: sha256Schema });

@@ -6,6 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import { RecoveryError } from '../../core/errors.ts';
 import { refuse } from './errors.ts';
+import { CHUNK_READ_MAX_BYTES } from '../../core/protocol/schemas.ts';
 
 const MIB = 1024 * 1024;
 
@@ -14,8 +15,7 @@ export const LIMITS = {
   manifest: 64 * MIB,
   /** 8 MiB of chunk plus 64 bytes of header (docs/protocol.md "Limits"). */
   chunk: 8 * MIB + 64,
-  /** Stored bytes one `POST /v1/chunks/read` answer may carry. */
-  chunkRead: 16 * MIB,
+  chunkRead: CHUNK_READ_MAX_BYTES,
 } as const;
 
 export function tooLarge(limit: number): RecoveryError {

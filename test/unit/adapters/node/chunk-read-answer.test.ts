@@ -1,9 +1,16 @@
 /** The agent's check of a chunk-read answer: lengths header against body, before any blob is used. */
 import { describe, expect, it } from 'vitest';
-import { ChunkReadSplitter, splitChunkRead } from '../../../../src/adapters/node/http-backup-server.ts';
+import { ChunkReadSplitter } from '../../../../src/adapters/node/http-backup-server.ts';
 import { thrownCode } from '../../../helpers/error-code.ts';
 
 const body = new Uint8Array([1, 2, 3, 4, 5, 6]);
+
+/** The blobs of a whole answer given in one piece. */
+function splitChunkRead(bytes: Uint8Array, lengthsHeader: string | undefined, expected: number): Uint8Array[] {
+  const splitter = new ChunkReadSplitter(lengthsHeader, expected);
+  splitter.write(bytes);
+  return splitter.end();
+}
 
 describe('splitChunkRead', () => {
   it('splits the body at the listed lengths, in order (an empty blob included)', () => {

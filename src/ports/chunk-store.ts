@@ -27,12 +27,24 @@ export interface ChunkStat {
   readonly storedHash: string;
 }
 
+export interface StoredBlobs {
+  readonly bytes: Uint8Array;
+  /** Each blob's length, in the order asked: blob i starts at the sum of the lengths before it. */
+  readonly lengths: readonly number[];
+}
+
 export interface ChunkStore {
   /** The subset of `ids` that are stored. */
   has(ids: readonly string[]): Promise<Set<string>>;
   /** Stores `blob` under `id` unless a blob for `id` is already stored; resolves with what is stored. */
   put(id: string, blob: Uint8Array): Promise<ChunkStat>;
   get(id: string): Promise<Uint8Array>;
+  /**
+   * The blobs of `ids`, in that order, end to end in one buffer (a restore's batched read: one
+   * allocation instead of one per blob plus a copy); 'too-large' when together they are more than
+   * `maxBytes`, found before any blob is read. store.not-found names the first absent id.
+   */
+  getMany(ids: readonly string[], maxBytes: number): Promise<StoredBlobs | 'too-large'>;
   /** Undefined when absent. */
   stat(id: string): Promise<ChunkStat | undefined>;
   /** True when a blob was removed, false when there was none. */

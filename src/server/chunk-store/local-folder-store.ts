@@ -9,12 +9,12 @@
  * 5) remove the temp name. A crash before 3 leaves only a temp file; after 3 the blob is complete.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readFile, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAX_CHUNK_OVERHEAD, MAX_CHUNK_PLAINTEXT, isChunkId, parseChunkBlob } from '../../core/backup/chunk-format.ts';
 import { backupError } from '../../core/backup/errors.ts';
 import { isRecoveryError } from '../../core/errors.ts';
-import type { ChunkStat, ChunkStore } from '../../ports/chunk-store.ts';
+import type { ChunkStat, ChunkStore, StoredBlobs } from '../../ports/chunk-store.ts';
 
 export interface LocalFolderStoreOptions {
   /** Fault-injection seam for tests: runs after the temp file is durable, before it is committed. */
@@ -24,6 +24,7 @@ export interface LocalFolderStoreOptions {
 const FAN_OUT = /^[0-9a-f]{2}$/;
 const RETRYABLE = new Set(['EAGAIN', 'EBUSY', 'EMFILE', 'ENFILE', 'ETIMEDOUT']);
 const HAS_CONCURRENCY = 32;
+const GET_MANY_PARALLEL = 8;
 
 export class LocalFolderStore implements ChunkStore {
   private constructor(
@@ -102,6 +103,44 @@ export class LocalFolderStore implements ChunkStore {
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
+  async getMany(ids: readonly string[], maxBytes: number): Promise<StoredBlobs | 'too-large'> {
+    ids.forEach(checkId);
+    const files: (FileHandle | undefined)[] = [];
+    try {
+      // Open and size every file first (GET_MANY_PARALLEL at a time, so the thread pool overlaps
+      // them): the total decides the one buffer, and an oversized request reads nothing.
+      const lengths: number[] = [];
+      for (let at = 0; at < ids.length; at += GET_MANY_PARALLEL) {
+        const group = ids.slice(at, at + GET_MANY_PARALLEL);
+        // allSettled: every handle opened is kept in `files`, so the finally closes all of them.
+        const opened = await Promise.allSettled(group.map((id) => this.openSized(id)));
+        opened.forEach((o, i) => {
+          if (o.status === 'fulfilled' && o.value !== undefined) [files[at + i], lengths[at + i]] = [o.value.file, o.value.size];
+        });
+        const failed = opened.find((o) => o.status === 'rejected');
+        if (failed !== undefined) throw failed.reason;
+        const absent = group.findIndex((_, i) => files[at + i] === undefined);
+        if (absent >= 0) throw backupError('store.not-found', `chunk ${group[absent]} is not in the store`, { id: group[absent] });
+      }
+      let total = 0;
+      const starts = lengths.map((length) => (total += length) - length);
+      if (total > maxBytes) return 'too-large';
+      const bytes = Buffer.allocUnsafe(total);
+      for (let at = 0; at < ids.length; at += GET_MANY_PARALLEL) {
+        await Promise.all(ids.slice(at, at + GET_MANY_PARALLEL).map(async (id, i) => {
+          const index = at + i;
+          const got = await io('read', id, () => readFully(files[index]!, bytes, starts[index]!, lengths[index]!));
+          // A blob is never rewritten in place (put links a complete temp file), so a short read
+          // means the file was cut under us: a store fault, not a short chunk.
+          if (got !== lengths[index]) throw backupError('store.io', `chunk ${id} changed while it was read`, { id }, { retryable: true });
+        }));
+      }
+      return { bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), lengths };
+    } finally {
+      await Promise.all(files.map((f) => f?.close().catch(() => undefined)));
+    }
+  }
+
   async stat(id: string): Promise<ChunkStat | undefined> {
     checkId(id);
     try {
@@ -170,6 +209,25 @@ export class LocalFolderStore implements ChunkStore {
     return join(this.root, 'chunks', id.slice(0, 2), id.slice(2, 4));
   }
 
+  /** The blob's open file and its length; undefined when absent. */
+  private async openSized(id: string): Promise<{ file: FileHandle; size: number } | undefined> {
+    return io('read', id, async () => {
+      let file: FileHandle;
+      try {
+        file = await open(join(this.dirOf(id), id), 'r');
+      } catch (e) {
+        if (errnoOf(e) === 'ENOENT') return undefined;
+        throw e;
+      }
+      try {
+        return { file, size: (await file.stat()).size };
+      } catch (e) {
+        await file.close().catch(() => undefined);
+        throw e;
+      }
+    });
+  }
+
   private async size(id: string): Promise<number | undefined> {
     return io('stat', id, async () => {
       try {
@@ -209,6 +267,17 @@ async function fsyncDir(dir: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/** Reads `length` bytes from the file's start into `into` at `at`; fewer only at end of file. */
+async function readFully(file: FileHandle, into: Uint8Array, at: number, length: number): Promise<number> {
+  let got = 0;
+  while (got < length) {
+    const { bytesRead } = await file.read(into, at + got, length - got, got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return got;
 }
 
 async function listNames(dir: string): Promise<string[]> {

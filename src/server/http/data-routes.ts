@@ -25,7 +25,6 @@ import { pointView, wrappedKeyOf } from './views.ts';
 
 const REF_BATCH = 4096;
 /** Chunk files one chunk-read request reads at once. */
-const CHUNK_READ_PARALLEL = 8;
 
 export function dataRoutes(deps: ApiDeps, auth: Authenticator, sets: AgentSets, uploads: UploadTracker): Route[] {
   const { catalog } = deps;
@@ -205,22 +204,13 @@ export function dataRoutes(deps: ApiDeps, auth: Authenticator, sets: AgentSets, 
           }
         }
         const store = await deps.storeOf(caller.tenantId);
-        // Read CHUNK_READ_PARALLEL at a time (the thread pool overlaps the files' opens and reads);
-        // the size is checked after each group, so an oversized request holds one group more at most.
-        const blobs: Uint8Array[] = [];
-        let total = 0;
-        for (let at = 0; at < ids.length; at += CHUNK_READ_PARALLEL) {
-          for (const blob of await Promise.all(ids.slice(at, at + CHUNK_READ_PARALLEL).map((id) => store.get(id)))) {
-            total += blob.length;
-            blobs.push(blob);
-          }
-          if (total > LIMITS.chunkRead) {
-            throw new RecoveryError('request.too-large', `these chunks hold more than ${LIMITS.chunkRead} bytes: ask for fewer at a time`, { data: { limit: LIMITS.chunkRead, ids: ids.length } });
-          }
+        const blobs = await store.getMany(ids, LIMITS.chunkRead);
+        if (blobs === 'too-large') {
+          throw new RecoveryError('request.too-large', `these chunks hold more than ${LIMITS.chunkRead} bytes: ask for fewer at a time`, { data: { limit: LIMITS.chunkRead, ids: ids.length } });
         }
         return {
-          bytes: Buffer.concat(blobs),
-          headers: { 'content-type': 'application/octet-stream', 'x-lifeline-chunk-lengths': blobs.map((b) => b.length).join(',') },
+          bytes: blobs.bytes,
+          headers: { 'content-type': 'application/octet-stream', 'x-lifeline-chunk-lengths': blobs.lengths.join(',') },
         };
       },
     },

@@ -71,6 +71,35 @@ describe('local folder chunk store', () => {
     expect(await readdir(join(dir.path, 'tmp'))).toEqual([]);
   });
 
+  it('serves several blobs end to end in one buffer, in the order asked, or says they are too large', async () => {
+    const store = await LocalFolderStore.open(dir.path);
+    // More blobs than are read at a time, of different sizes, one asked for twice.
+    const chunks = Array.from({ length: 11 }, (_, i) => codec.encode(block(20 + i, (i + 1) * 8 * 1024)));
+    for (const c of chunks) await store.put(c.id, c.blob);
+    const asked = [chunks[3]!, ...chunks, chunks[3]!];
+    const many = await store.getMany(asked.map((c) => c.id), 16 * 1024 * 1024);
+    if (many === 'too-large') throw new Error('unexpected too-large');
+    expect(many.lengths).toEqual(asked.map((c) => c.storedLength));
+    expect(many.bytes.length).toBe(asked.reduce((sum, c) => sum + c.storedLength, 0));
+    let at = 0;
+    for (const c of asked) {
+      expect(Buffer.from(many.bytes.subarray(at, at + c.storedLength)).equals(Buffer.from(c.blob))).toBe(true);
+      at += c.storedLength;
+    }
+
+    const total = chunks.reduce((sum, c) => sum + c.storedLength, 0);
+    expect(await store.getMany(chunks.map((c) => c.id), total)).not.toBe('too-large');
+    expect(await store.getMany(chunks.map((c) => c.id), total - 1)).toBe('too-large');
+
+    // An absent id in the second group is named; a malformed one is refused before any file opens.
+    const absent = 'e'.repeat(64);
+    const missing = await store.getMany([...chunks.slice(0, 9).map((c) => c.id), absent], total).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(RecoveryError);
+    expect((missing as RecoveryError).code).toBe('store.not-found');
+    expect((missing as RecoveryError).message).toContain(absent);
+    expect(await codeOf(() => store.getMany([chunks[0]!.id, '../../etc/passwd'], total))).toBe('store.invalid-id');
+  });
+
   it('keeps the first blob of an id: a second put returns what is stored', async () => {
     const store = await LocalFolderStore.open(dir.path);
     const first = codec.encode(block(9));

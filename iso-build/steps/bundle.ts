@@ -21,6 +21,12 @@ export interface BundleInput {
   readonly outfile: string;
   readonly nodeVersion: string;
   readonly version: string;
+  /**
+   * Where the native modules come from: the exe's assets (the default, for the SEA), or the
+   * installed packages (`require` from node_modules: the same bundle run by plain `node`, which
+   * is how the benchmark measures the code that ships without the TypeScript loader).
+   */
+  readonly natives?: 'embedded' | 'installed';
 }
 
 /** Replaces `pattern` in `text`, failing when it is not there. */
@@ -36,7 +42,7 @@ function seaPlugin(input: BundleInput): Plugin {
     name: 'lifeline-sea',
     setup(b) {
       const natives = new RegExp(`^(${NATIVE_MODULES.join('|')})$`);
-      b.onResolve({ filter: natives }, (args) => ({ path: args.path, namespace: 'lifeline-native' }));
+      b.onResolve({ filter: natives }, (args) => (input.natives === 'installed' ? { path: args.path, external: true } : { path: args.path, namespace: 'lifeline-native' }));
       b.onLoad({ filter: /.*/, namespace: 'lifeline-native' }, (args) => ({
         contents: `module.exports = require(${JSON.stringify(seaAssets)}).loadNativeAddon(${JSON.stringify(args.path)});\n`,
         resolveDir: input.root,

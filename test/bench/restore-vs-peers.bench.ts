@@ -3,24 +3,31 @@
  * (a tar of /usr/share and /usr/lib copied in with ntfscp, plus random bytes) is backed up over
  * HTTP into a real server, then restored by `lifeline agent --headless --once` as a child process.
  * Baselines on the same partition bytes: `dd` (bs=1M, conv=fsync) and `partclone.ntfs -r` from a
- * partclone image (then sync). Page cache dropped before every timed run when root. MB/s = 10^6
- * partition bytes per second for every row, so they say how fast the partition reaches its state.
+ * partclone image (then sync). Sources on the target's disk, or in RAM (sourceDir). Page cache
+ * dropped before every timed run when root. MB/s = 10^6 partition bytes per second for every row,
+ * so they say how fast the partition reaches its state.
+ * The agent runs as the appliance runs it: the one-file bundle the exe is made from (here with the
+ * native modules from node_modules), under plain `node`; one more restore through the TypeScript
+ * loader (`bin/lifeline.mjs`, development only) shows what that loader costs in memory.
  * Peak RSS is the agent process's VmHWM. Scale: the same 1 GiB of files on an 8 GiB and a 64 GiB
  * sparse NTFS disk; a restore's time should follow the used bytes, not the disk size.
  *
  * Needs partclone (Debian package `partclone`); without it that row says so.
  */
 import { spawn } from 'node:child_process';
-import { readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DiskMapping } from '../../src/core/protocol/jobs.ts';
 import { DEFAULT_RESTORE_OPTIONS } from '../../src/core/protocol/jobs.ts';
 import type { RunView } from '../../src/core/protocol/schemas.ts';
+import { bundleApp } from '../../iso-build/steps/bundle.ts';
+import { version } from '../../src/main/version.ts';
 import { backupFixtureDisk, type FixtureBackup } from '../helpers/make-backup.ts';
 import { isRoot, mustRun, runTool, tempDir } from '../helpers/run.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
-const CLI = new URL('../../bin/lifeline.mjs', import.meta.url).pathname;
+const ROOT = new URL('../../', import.meta.url).pathname;
+const CLI = join(ROOT, 'bin/lifeline.mjs');
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 const PART_START = MiB;
@@ -47,6 +54,23 @@ async function timed(run: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
   await run();
   return (performance.now() - started) / 1000;
+}
+
+/**
+ * Where every tool reads from: the server's chunk store, dd's partition and partclone's image.
+ * On the target's disk by default (every tool pays for reading its source from the disk it
+ * writes, as in all earlier runs of this benchmark); `LIFELINE_BENCH_SOURCES=ram` puts them in
+ * RAM (tmpfs), so each tool's disk time is writing the target alone, as in a restore from a
+ * server or share on another machine.
+ */
+async function sourceDir(diskDir: string): Promise<{ path: string; kind: 'ram' | 'disk'; cleanup: () => Promise<void> }> {
+  if (process.env.LIFELINE_BENCH_SOURCES === 'ram') {
+    if (!(await stat('/dev/shm').catch(() => undefined))?.isDirectory()) throw new Error('LIFELINE_BENCH_SOURCES=ram needs a tmpfs at /dev/shm');
+    return { ...(await tempDir('lifeline-bench-', '/dev/shm')), kind: 'ram' };
+  }
+  const path = join(diskDir, 'sources');
+  await mkdir(path);
+  return { path, kind: 'disk', cleanup: async () => undefined };
 }
 
 /** ~`bytes` of real files as tar pieces of 128 MiB (ntfscp copies files, not folders). */
@@ -91,11 +115,21 @@ function seconds(from: string | null | undefined, to: string | null | undefined)
 }
 
 /** One restore by a fresh agent process onto a blank image; the run's own step times. */
-export async function restoreByAgent(server: TestServer, backup: FixtureBackup, target: string, machineId: string): Promise<RestoreRun> {
+/**
+ * The agent's entry as shipped: the exe's bundle, natives required from node_modules (so it lives
+ * under node_modules/.cache, where `require` finds them).
+ */
+export async function bundledAgent(): Promise<string> {
+  const outfile = join(ROOT, 'node_modules/.cache/lifeline-bench/lifeline.cjs');
+  await bundleApp({ root: ROOT, outfile, nodeVersion: process.versions.node, version, natives: 'installed' });
+  return outfile;
+}
+
+export async function restoreByAgent(server: TestServer, backup: FixtureBackup, target: string, machineId: string, entry: string = CLI): Promise<RestoreRun> {
   const settings = `${target}.json`;
   await writeFile(settings, JSON.stringify({ version: 1, machineId, hostname: 'bench-vm', pollSeconds: 1 }));
   await dropCaches();
-  const child = spawn(process.execPath, [CLI, 'agent', '--headless', '--settings', settings, '--server', new URL(server.url).host, '--firmware', 'uefi', '--disk', target, '--once'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [entry, 'agent', '--headless', '--settings', settings, '--server', new URL(server.url).host, '--firmware', 'uefi', '--disk', target, '--once'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -135,19 +169,21 @@ const mbps = (bytes: number, s: number) => Math.round((bytes / 1e6 / s) * 10) / 
 
 export async function benchRestoreVsPeers() {
   const work = await tempDir('lifeline-bench-peers-');
-  const server = await startTestServer();
+  const sources = await sourceDir(work.path);
+  const server = await startTestServer({ parentDir: sources.path });
   try {
-    const files = await dataPieces(work.path, GiB);
-    await mustRun('sh', ['-c', `head -c ${128 * MiB} /dev/urandom > "$1/random.bin"`, 'sh', work.path]);
-    const main = await ntfsDisk(work.path, 'main', 1536 * MiB, [...files, join(work.path, 'random.bin')]);
+    const files = await dataPieces(sources.path, GiB);
+    await mustRun('sh', ['-c', `head -c ${128 * MiB} /dev/urandom > "$1/random.bin"`, 'sh', sources.path]);
+    const main = await ntfsDisk(sources.path, 'main', 1536 * MiB, [...files, join(sources.path, 'random.bin')]);
     const used = (await mustRun('ntfsinfo', ['-m', main.partition])).match(/Free Clusters:\s+(\d+)/);
     const backupMachine = await server.agent();
     const mainBackup = await backupFixtureDisk(backupMachine.client, main.disk, { firmware: 'uefi' });
 
     const havePartclone = (await runTool('sh', ['-c', 'command -v partclone.ntfs'])).exitCode === 0;
-    const partcloneImage = join(work.path, 'main.pc');
+    const partcloneImage = join(sources.path, 'main.pc');
     if (havePartclone) await mustRun('partclone.ntfs', ['-c', '-q', '-s', main.partition, '-O', partcloneImage]);
 
+    const agent = await bundledAgent();
     const dd: number[] = [];
     const partclone: number[] = [];
     const restores: RestoreRun[] = [];
@@ -167,20 +203,24 @@ export async function benchRestoreVsPeers() {
       }
       const target = join(work.path, `restore-${i}.img`);
       await blank(target, main.diskBytes);
-      restores.push(await restoreByAgent(server, mainBackup, target, `bench-main-${i}`));
+      restores.push(await restoreByAgent(server, mainBackup, target, `bench-main-${i}`, agent));
       await rm(target);
     }
+    const loaderTarget = join(work.path, 'restore-tsx.img');
+    await blank(loaderTarget, main.diskBytes);
+    const throughLoader = await restoreByAgent(server, mainBackup, loaderTarget, 'bench-main-tsx', CLI);
+    await rm(loaderTarget);
 
     // Scale: the same files on a small and a large sparse disk.
     const scale: { diskGiB: number; dataSeconds: number; runSeconds: number; peakRssMiB: number }[] = [];
     for (const gib of [8, 64]) {
-      const disk = await ntfsDisk(work.path, `scale-${gib}`, gib * GiB, files);
+      const disk = await ntfsDisk(sources.path, `scale-${gib}`, gib * GiB, files);
       await rm(disk.partition);
       const backup = await backupFixtureDisk(backupMachine.client, disk.disk, { firmware: 'uefi', resource: `scale-${gib}` });
       await rm(disk.disk);
       const target = join(work.path, `scale-${gib}-target.img`);
       await blank(target, disk.diskBytes);
-      const r = await restoreByAgent(server, backup, target, `bench-scale-${gib}`);
+      const r = await restoreByAgent(server, backup, target, `bench-scale-${gib}`, agent);
       await rm(target);
       scale.push({ diskGiB: gib, dataSeconds: r.dataSeconds, runSeconds: r.runSeconds, peakRssMiB: Math.round(r.peakRssBytes / MiB) });
     }
@@ -195,6 +235,7 @@ export async function benchRestoreVsPeers() {
       ntfsFreeClusters: used?.[1] ?? 'unknown',
       backupReadBytes: mainBackup.result.bytesRead,
       backupUploadedBytes: mainBackup.result.bytesUploaded,
+      sources: sources.kind,
       repeats: REPEATS,
       rows: [
         { what: 'lifeline restore, data step', medianSeconds: restoreData, MBps: mbps(bytes, restoreData) },
@@ -204,12 +245,14 @@ export async function benchRestoreVsPeers() {
       ],
       ratioToDd: { dataStep: ddS / restoreData, wholeRun: ddS / restoreRun },
       ratioToPartclone: { dataStep: pcS / restoreData, wholeRun: pcS / restoreRun },
-      peakRssMiB: Math.round(Math.max(...restores.map((r) => r.peakRssBytes)) / MiB),
+      peakRssMiB: Math.round(Math.max(...restores.map((r) => r.peakRssBytes), ...scale.map((r) => r.peakRssMiB * MiB)) / MiB),
+      throughTypeScriptLoader: { dataSeconds: throughLoader.dataSeconds, peakRssMiB: Math.round(throughLoader.peakRssBytes / MiB) },
       scale,
       scaleRatio64to8: { dataStep: scale[1]!.dataSeconds / scale[0]!.dataSeconds, wholeRun: scale[1]!.runSeconds / scale[0]!.runSeconds },
     };
   } finally {
     await server.stop();
+    await sources.cleanup();
     await work.cleanup();
   }
 }

@@ -14,8 +14,8 @@ export interface ToolResult {
 }
 
 /** Runs a tool; a non-zero exit is returned, not thrown, so tests can assert on it. */
-export async function runTool(file: string, args: readonly string[], options: { input?: string; cwd?: string } = {}): Promise<ToolResult> {
-  const child = execFileAsync(file, [...args], { cwd: options.cwd, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' });
+export async function runTool(file: string, args: readonly string[], options: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<ToolResult> {
+  const child = execFileAsync(file, [...args], { cwd: options.cwd, env: options.env, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' });
   if (options.input !== undefined) {
     child.child.stdin?.end(options.input);
   }
@@ -41,8 +41,8 @@ export async function mustRun(file: string, args: readonly string[], options: { 
 }
 
 /** A fresh temp folder, removed by the returned cleanup. */
-export async function tempDir(prefix = 'lifeline-test-'): Promise<{ path: string; cleanup: () => Promise<void> }> {
-  const path = await mkdtemp(join(tmpdir(), prefix));
+export async function tempDir(prefix = 'lifeline-test-', parent: string = tmpdir()): Promise<{ path: string; cleanup: () => Promise<void> }> {
+  const path = await mkdtemp(join(parent, prefix));
   return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
 }
 

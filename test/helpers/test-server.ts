@@ -37,7 +37,10 @@ export interface TestAgent {
   readonly identity: AgentIdentity;
 }
 
-export type TestServerOptions = Partial<Omit<ServerOptions, 'dataDir' | 'version'>>;
+export type TestServerOptions = Partial<Omit<ServerOptions, 'dataDir' | 'version'>> & {
+  /** Folder the server's data folder is made in (default: the system's temp folder). */
+  readonly parentDir?: string;
+};
 
 export function agentIdentity(overrides: Partial<AgentIdentity> = {}): AgentIdentity {
   return {
@@ -52,8 +55,8 @@ export function agentIdentity(overrides: Partial<AgentIdentity> = {}): AgentIden
   };
 }
 
-export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const dir = await tempDir('lifeline-server-');
+export async function startTestServer({ parentDir, ...options }: TestServerOptions = {}): Promise<TestServer> {
+  const dir = await tempDir('lifeline-server-', parentDir);
   const log: string[] = [];
   let server: RunningServer;
   try {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleApp } from '../../../iso-build/steps/bundle.ts';
 import { planAssets } from '../../../iso-build/steps/sea-assets.ts';
 import { ASSET_INDEX_KEY, parseSeaAssetIndex } from '../../../src/core/sea-asset-index.ts';
-import { tempDir } from '../../helpers/run.ts';
+import { runTool, tempDir } from '../../helpers/run.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -39,6 +39,18 @@ describe('bundleApp', () => {
     expect(text).toContain('(process.env.LIFELINE_BLESSED_USR || __dirname + "/../usr") + "/" + name');
     expect(text).not.toMatch(/__dirname \+ "\/\.\.\/usr\/"/);
   });
+
+  it('with installed natives, requires them from node_modules and runs under plain node', async () => {
+    const installed = await bundleApp({ root: ROOT, outfile: join(dir.path, 'installed.cjs'), nodeVersion: '20.20.2', version: '9.8.7-test', natives: 'installed' });
+    const bundled = await readFile(installed.outfile, 'utf8');
+    expect(bundled).toMatch(/require\("lz4-napi"\)/);
+    expect(bundled).toMatch(/require\("koffi"\)/);
+    expect(bundled).not.toContain('.loadNativeAddon("lz4-napi")');
+    // --help loads every command module, so both natives must resolve.
+    const help = await runTool(process.execPath, [installed.outfile, '--help'], { env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules') } });
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toContain('lifeline 9.8.7-test');
+  }, 60_000);
 
   it('holds no path of the build machine and is the same on a second run', async () => {
     expect(text).not.toContain(ROOT);

@@ -29,7 +29,7 @@ export async function knownChunks(db: SqlDatabase, tenantId: string, hashes: rea
   if (!isUuid(tenantId) || wanted.length === 0) return new Set();
   const { rows } = await db.query<{ hash: string }>(
     `SELECT encode(hash, 'hex') AS hash FROM chunks
-     WHERE tenant_id = $1 AND state = 'live' AND hash IN (SELECT decode(h, 'hex') FROM unnest($2::text[]) AS h)`,
+     WHERE tenant_id = $1 AND state = 'live' AND hash = ANY(ARRAY(SELECT decode(h, 'hex') FROM unnest($2::text[]) AS h))`,
     [tenantId, wanted],
   );
   return new Set(rows.map((r) => r.hash));
@@ -83,7 +83,7 @@ export async function addChunkRefs(db: SqlDatabase, tenantId: string, pointId: s
     // FOR SHARE: GC's marking UPDATE of these rows waits for this transaction (rule 4).
     const { rows } = await tx.query<{ hash: string }>(
       `SELECT encode(hash, 'hex') AS hash FROM chunks
-       WHERE tenant_id = $1 AND state = 'live' AND hash IN (SELECT decode(h, 'hex') FROM unnest($2::text[]) AS h)
+       WHERE tenant_id = $1 AND state = 'live' AND hash = ANY(ARRAY(SELECT decode(h, 'hex') FROM unnest($2::text[]) AS h))
        FOR SHARE`,
       [tenantId, wanted],
     );
@@ -171,7 +171,7 @@ export async function forgetChunks(
   return db.transaction(async (tx) => {
     const { rows } = await tx.query<ChunkInfo>(
       `SELECT encode(hash, 'hex') AS hash, size FROM chunks
-       WHERE tenant_id = $1 AND state = 'deleting' AND hash IN (SELECT decode(h, 'hex') FROM unnest($2::text[]) AS h)
+       WHERE tenant_id = $1 AND state = 'deleting' AND hash = ANY(ARRAY(SELECT decode(h, 'hex') FROM unnest($2::text[]) AS h))
        ORDER BY hash FOR UPDATE SKIP LOCKED`,
       [tenantId, wanted],
     );
@@ -180,7 +180,7 @@ export async function forgetChunks(
     // reference its marking statement could not see yet. Such a chunk lives on.
     const { rows: revived } = await tx.query<{ hash: string }>(
       `UPDATE chunks SET state = 'live'
-       WHERE tenant_id = $1 AND hash IN (SELECT decode(h, 'hex') FROM unnest($2::text[]) AS h)
+       WHERE tenant_id = $1 AND hash = ANY(ARRAY(SELECT decode(h, 'hex') FROM unnest($2::text[]) AS h))
          AND EXISTS (SELECT 1 FROM chunk_refs r WHERE r.tenant_id = chunks.tenant_id AND r.hash = chunks.hash)
        RETURNING encode(hash, 'hex') AS hash`,
       [tenantId, rows.map((r) => r.hash)],
@@ -190,7 +190,7 @@ export async function forgetChunks(
     if (doomed.length === 0) return [];
     await removeFiles(doomed);
     await tx.query(
-      `DELETE FROM chunks WHERE tenant_id = $1 AND state = 'deleting' AND hash IN (SELECT decode(h, 'hex') FROM unnest($2::text[]) AS h)`,
+      `DELETE FROM chunks WHERE tenant_id = $1 AND state = 'deleting' AND hash = ANY(ARRAY(SELECT decode(h, 'hex') FROM unnest($2::text[]) AS h))`,
       [tenantId, doomed.map((r) => r.hash)],
     );
     return doomed;

@@ -17,6 +17,13 @@ import type { BackupManifest, WrappedKey } from '../core/backup/manifest.ts';
 import type { AgentIdentity, AssignedRun, ResumeJournal, RunEvent, RunOutcome, RunProgress } from '../core/protocol/jobs.ts';
 import type { ChunkStat } from './chunk-store.ts';
 
+export interface ChunkUpload {
+  readonly id: string;
+  readonly blob: Uint8Array;
+  /** SHA-256 of `blob`, hex. */
+  readonly storedHash: string;
+}
+
 export interface Registration {
   readonly agentId: string;
   readonly bound: boolean;
@@ -67,6 +74,12 @@ export interface BackupServer {
    */
   statChunks(ids: readonly string[]): Promise<ChunkStat[]>;
   putChunk(id: string, blob: Uint8Array, storedHash: string): Promise<ChunkStat>;
+  /**
+   * `putChunk` of several blobs in one call (at most CHUNK_WRITE_MAX_IDS blobs and
+   * CHUNK_WRITE_MAX_BYTES together): the stats in the order given. All or nothing as an answer:
+   * on a failure some blobs may be stored already, and calling again with the same blobs is safe.
+   */
+  putChunks(items: readonly ChunkUpload[]): Promise<ChunkStat[]>;
   commitPoint(pointId: string, manifest: BackupManifest): Promise<void>;
   getManifest(pointId: string): Promise<BackupManifest>;
   getChunk(id: string): Promise<Uint8Array>;

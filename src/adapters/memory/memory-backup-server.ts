@@ -8,8 +8,9 @@ import { RecoveryError } from '../../core/errors.ts';
 import { referencedChunks, validateManifest, manifestToJson } from '../../core/backup/manifest.ts';
 import type { BackupManifest } from '../../core/backup/manifest.ts';
 import type { AgentIdentity, AssignedRun, ResumeJournal, RunEvent, RunOutcome, RunProgress } from '../../core/protocol/jobs.ts';
-import type { AgentActivity, BackupServer, BackupSetInfo, OpenSetRequest, Registration } from '../../ports/backup-server.ts';
+import type { AgentActivity, BackupServer, BackupSetInfo, ChunkUpload, OpenSetRequest, Registration } from '../../ports/backup-server.ts';
 import type { ChunkStat } from '../../ports/chunk-store.ts';
+import { CHUNK_WRITE_MAX_BYTES, CHUNK_WRITE_MAX_IDS } from '../../core/protocol/schemas.ts';
 
 interface PointRecord { readonly setId: string; readonly sequence: number; manifest?: BackupManifest }
 
@@ -176,6 +177,17 @@ export class MemoryBackupServer implements BackupServer {
     this.uploadedBytes += blob.length;
     if (!this.chunks.has(id)) this.chunks.set(id, new Uint8Array(blob));
     return statOf(id, this.chunks.get(id) as Uint8Array);
+  }
+
+  /** One putChunk per blob, so a test's putChunk override or queued failure applies to batches too. */
+  async putChunks(items: readonly ChunkUpload[]): Promise<ChunkStat[]> {
+    this.registered('putChunks');
+    if (items.length === 0 || items.length > CHUNK_WRITE_MAX_IDS || items.reduce((n, i) => n + i.blob.length, 0) > CHUNK_WRITE_MAX_BYTES) {
+      throw new RecoveryError('request.too-large', `a batched upload holds 1 to ${CHUNK_WRITE_MAX_IDS} blobs of at most ${CHUNK_WRITE_MAX_BYTES} bytes together`);
+    }
+    const stats: ChunkStat[] = [];
+    for (const item of items) stats.push(await this.putChunk(item.id, item.blob, item.storedHash));
+    return stats;
   }
 
   async commitPoint(pointId: string, manifest: BackupManifest): Promise<void> {

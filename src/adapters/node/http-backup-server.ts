@@ -15,7 +15,7 @@ import {
   assignedRunSchema, backupSetInfoSchema, CHUNK_READ_MAX_BYTES, chunkStatSchema, chunkStatsAnswerSchema, heartbeatAnswerSchema, missingAnswerSchema,
   pointBeganSchema, registrationAnswerSchema, resumeJournalSchema, parseWith,
 } from '../../core/protocol/schemas.ts';
-import type { AgentActivity, BackupServer, BackupSetInfo, OpenSetRequest, Registration } from '../../ports/backup-server.ts';
+import type { AgentActivity, BackupServer, BackupSetInfo, ChunkUpload, OpenSetRequest, Registration } from '../../ports/backup-server.ts';
 import type { ChunkStat } from '../../ports/chunk-store.ts';
 import { HttpTransport, type BodySink } from './http-transport.ts';
 
@@ -118,6 +118,23 @@ class HttpBackupServerClient implements HttpBackupServer {
       headers: { 'x-lifeline-stored-sha256': storedHash },
     });
     return parseWith(chunkStatSchema, answer.json());
+  }
+
+  async putChunks(items: readonly ChunkUpload[]): Promise<ChunkStat[]> {
+    const answer = await this.http.request('POST', '/v1/chunks/write', {
+      auth: this.agentAuth('putChunks'),
+      binary: Buffer.concat(items.map((i) => i.blob)),
+      headers: {
+        'x-lifeline-chunk-ids': items.map((i) => i.id).join(','),
+        'x-lifeline-chunk-lengths': items.map((i) => i.blob.length).join(','),
+        'x-lifeline-stored-sha256': items.map((i) => i.storedHash).join(','),
+      },
+    });
+    const { chunks } = parseWith(chunkStatsAnswerSchema, answer.json());
+    if (chunks.length !== items.length || chunks.some((c, i) => c.id !== items[i]!.id)) {
+      throw new RecoveryError('protocol.bad-answer', `the server answered a batched upload of ${items.length} chunks with ${chunks.length} stats, or in another order`);
+    }
+    return [...chunks];
   }
 
   async commitPoint(pointId: string, manifest: BackupManifest): Promise<void> {

@@ -2,15 +2,19 @@
  * Where a backup's non-zero blocks go: content-addressed chunks, each stored once on the server.
  *
  * `add` names a block by its chunk id and queues it; every `4 × channels` queued blocks the sink
- * asks the server which of them it already holds (see chunk-stats.ts) and
- * uploads the rest on at most `channels` concurrent puts, encoding each just before its put. `add`
- * waits while the batch is being dispatched, so the reader never runs ahead: at most 4 × channels
- * queued blocks plus `channels` blobs being sent (a block's plaintext is dropped once encoded) are
- * held, (4 + 1) × channels × blockSize plus blob headers. A chunk repeated within the backup is
- * looked up or uploaded once. The first failed put stops the sink; `finish` and later `add`s throw it.
+ * asks the server which of them it already holds (see chunk-stats.ts) and uploads the rest in
+ * groups, one group per channel, each group in one batched put (the server's catalog work is paid
+ * per request, not per chunk), at most `channels` puts at a time, encoding a group just before its
+ * put. `add` waits while the batch is being dispatched, so the reader never runs ahead: at most
+ * 4 × channels queued blocks plus `channels` groups of at most 4 blobs in flight (a block's
+ * plaintext is dropped once encoded) are held, (4 + 4) × channels × blockSize plus blob headers.
+ * A chunk repeated within the backup is looked up or uploaded once. The first failed put stops the sink;
+ * `finish` and later `add`s throw it.
  */
 import type { ChunkRef } from '../../core/backup/manifest.ts';
-import type { BackupServer } from '../../ports/backup-server.ts';
+import { MAX_CHUNK_OVERHEAD } from '../../core/backup/chunk-format.ts';
+import { CHUNK_WRITE_MAX_BYTES, CHUNK_WRITE_MAX_IDS } from '../../core/protocol/schemas.ts';
+import type { BackupServer, ChunkUpload } from '../../ports/backup-server.ts';
 import type { ChunkCodec } from '../../ports/chunk-codec.ts';
 import type { ChunkStat } from '../../ports/chunk-store.ts';
 import { MAX_IDS_PER_QUERY, type ChunkStatQuery } from './chunk-stats.ts';
@@ -35,6 +39,29 @@ interface Queued {
   readonly length: number;
   /** Dropped once encoded, so only the blob stays in memory while it is sent. */
   plaintext: Uint8Array | undefined;
+}
+
+/**
+ * Splits the blocks to upload into one group per channel (so every channel has a put to make),
+ * each within what one batched put may carry; a blob is at most its plaintext plus a header.
+ */
+export function uploadGroups<T extends { readonly length: number }>(items: readonly T[], channels: number): T[][] {
+  const perGroup = Math.min(CHUNK_WRITE_MAX_IDS, Math.max(1, Math.ceil(items.length / Math.max(1, channels))));
+  const groups: T[][] = [];
+  let group: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const most = item.length + MAX_CHUNK_OVERHEAD;
+    if (group.length > 0 && (group.length >= perGroup || bytes + most > CHUNK_WRITE_MAX_BYTES)) {
+      groups.push(group);
+      group = [];
+      bytes = 0;
+    }
+    group.push(item);
+    bytes += most;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
 }
 
 export class ChunkSink {
@@ -112,14 +139,13 @@ export class ChunkSink {
       item.plaintext = undefined;
     }
     this.o.onChange?.();
-    for (const item of items) {
-      if (held.has(item.id)) continue;
+    for (const group of uploadGroups(items.filter((i) => !held.has(i.id)), this.o.channels)) {
       await this.acquireChannel();
-      const upload = this.upload(item).finally(() => {
-        this.inFlight.delete(item.id);
+      const upload = this.upload(group).finally(() => {
+        for (const item of group) this.inFlight.delete(item.id);
         this.releaseChannel();
       });
-      this.inFlight.set(item.id, upload);
+      for (const item of group) this.inFlight.set(item.id, upload);
       // Failures are kept in `failure`; this handler only stops them being reported as unhandled.
       upload.catch(() => undefined);
     }
@@ -137,19 +163,24 @@ export class ChunkSink {
     return held;
   }
 
-  private async upload(item: Queued): Promise<void> {
-    let heldBytes = item.length;
+  private async upload(group: readonly Queued[]): Promise<void> {
+    const uploads: ChunkUpload[] = [];
+    let heldBytes = group.reduce((n, i) => n + i.length, 0);
     try {
-      const encoded = this.o.codec.encode(item.plaintext as Uint8Array);
-      this.hold(encoded.blob.length);
-      this.release(item.length);
-      item.plaintext = undefined;
-      heldBytes = encoded.blob.length;
-      await this.o.transferLimit?.take(encoded.blob.length);
-      const stat = await this.o.call('upload a chunk', () => this.o.server.putChunk(item.id, encoded.blob, encoded.storedHash));
-      this.settled.set(item.id, stat);
-      this.bytesUploaded += BigInt(encoded.blob.length);
-      this.chunksUploaded++;
+      for (const item of group) {
+        const encoded = this.o.codec.encode(item.plaintext as Uint8Array);
+        this.hold(encoded.blob.length);
+        this.release(item.length);
+        heldBytes += encoded.blob.length - item.length;
+        item.plaintext = undefined;
+        uploads.push({ id: item.id, blob: encoded.blob, storedHash: encoded.storedHash });
+      }
+      const bytes = uploads.reduce((n, u) => n + u.blob.length, 0);
+      await this.o.transferLimit?.take(bytes);
+      const stats = await this.o.call(uploads.length === 1 ? 'upload a chunk' : `upload ${uploads.length} chunks`, () => this.o.server.putChunks(uploads));
+      for (const [i, stat] of stats.entries()) this.settled.set(uploads[i]!.id, stat);
+      this.bytesUploaded += BigInt(bytes);
+      this.chunksUploaded += uploads.length;
     } catch (e) {
       this.failure ??= { error: e };
       throw e;

@@ -92,6 +92,7 @@ export function guardServer(server: BackupServer, stop: RunStop, witness: Server
     missingChunks: (ids) => guarded(() => server.missingChunks(ids)),
     statChunks: (ids) => guarded(() => server.statChunks(ids)),
     putChunk: (id, blob, storedHash) => guarded(() => server.putChunk(id, blob, storedHash)),
+    putChunks: (items) => guarded(() => server.putChunks(items)),
     commitPoint: (pointId, manifest) => guarded(async () => {
       await server.commitPoint(pointId, manifest);
       witness.committed = true;

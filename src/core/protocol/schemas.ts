@@ -263,6 +263,12 @@ export const CHUNK_READ_MAX_IDS = 64;
 export const CHUNK_READ_MAX_BYTES = 16 * 1024 * 1024;
 export const chunkReadRequestSchema = z.object({ ids: z.array(chunkIdSchema).min(1).max(CHUNK_READ_MAX_IDS) });
 export const missingAnswerSchema = z.object({ missing: z.array(chunkIdSchema) });
+/**
+ * A batched chunk upload (`POST /v1/chunks/write`): at most this many blobs and this many bytes
+ * in one request (each blob is at most a chunk's own limit).
+ */
+export const CHUNK_WRITE_MAX_IDS = 64;
+export const CHUNK_WRITE_MAX_BYTES = 16 * 1024 * 1024;
 export const chunkStatSchema = z.object({ id: chunkIdSchema, storedLength: z.number().int().min(0), storedHash: sha256Schema });
 export const chunkStatsAnswerSchema = z.object({ chunks: z.array(chunkStatSchema) });
 export const commitRequestSchema = z.object({ manifest: z.unknown() });

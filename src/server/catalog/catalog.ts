@@ -111,6 +111,8 @@ export class Catalog {
   knownChunks = (tenantId: string, hashes: readonly string[]) => chunks.knownChunks(this.db, tenantId, hashes);
   reserveChunk = (tenantId: string, hash: string, size: number) => chunks.reserveChunk(this.db, tenantId, hash, size, this.clock());
   recordChunk = (tenantId: string, hash: string) => chunks.recordChunk(this.db, tenantId, hash, this.clock());
+  reserveChunks = (tenantId: string, batch: readonly { readonly hash: string; readonly size: number }[]) => chunks.reserveChunks(this.db, tenantId, batch, this.clock());
+  recordChunks = (tenantId: string, hashes: readonly string[]) => chunks.recordChunks(this.db, tenantId, hashes, this.clock());
   addChunkRefs = (tenantId: string, pointId: string, hashes: readonly string[]) => chunks.addChunkRefs(this.db, tenantId, pointId, hashes);
 
   /** Finishes interrupted point deletions, then marks and returns the chunks safe to delete. */

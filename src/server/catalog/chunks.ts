@@ -70,6 +70,52 @@ export async function recordChunk(db: SqlDatabase, tenantId: string, hash: strin
   }
 }
 
+/** How `reserveChunks` left each chunk: as `reserveChunk` would, or why it could not reserve it. */
+export type ChunkReservation = 'write' | 'exists' | 'deleting' | 'other-size';
+
+/**
+ * `reserveChunk` for several chunks in one statement (a batched upload). Distinct hashes only;
+ * nothing throws for one chunk: each gets its outcome, and the caller decides.
+ */
+export async function reserveChunks(db: SqlDatabase, tenantId: string, chunks: readonly { readonly hash: string; readonly size: number }[], now: Date): Promise<Map<string, ChunkReservation>> {
+  const hashes = requireHashes(chunks.map((c) => c.hash));
+  if (hashes.length !== chunks.length) throw invalid('reserveChunks takes each hash once');
+  for (const c of chunks) if (!Number.isInteger(c.size) || c.size < 0) throw invalid(`Chunk size must be a non-negative integer, not ${c.size}`);
+  const out = new Map<string, ChunkReservation>(hashes.map((h) => [h, 'deleting']));
+  if (hashes.length === 0) return out;
+  const { rows } = await db.query<{ hash: string; state: 'pending' | 'live'; size: number }>(
+    `INSERT INTO chunks (tenant_id, hash, size, state, created_at, touched_at)
+     SELECT $1, decode(t.h, 'hex'), t.s::integer, 'pending', $4, $4 FROM unnest($2::text[], $3::text[]) AS t(h, s)
+     ON CONFLICT (tenant_id, hash) DO UPDATE SET touched_at = greatest(chunks.touched_at, excluded.touched_at) WHERE chunks.state <> 'deleting'
+     RETURNING encode(hash, 'hex') AS hash, state, size`,
+    [requireId(tenantId, 'tenant'), hashes, chunks.map((c) => String(c.size)), now],
+  );
+  const sizes = new Map(chunks.map((c) => [c.hash, c.size]));
+  // A hash left out of RETURNING is one GC is deleting (the conflict's WHERE kept it unchanged).
+  for (const row of rows) out.set(row.hash, row.size !== sizes.get(row.hash) ? 'other-size' : row.state === 'live' ? 'exists' : 'write');
+  return out;
+}
+
+/** `recordChunk` for several chunks in one statement; throws unless every one was reserved. */
+export async function recordChunks(db: SqlDatabase, tenantId: string, hashes: readonly string[], now: Date): Promise<void> {
+  const wanted = [...new Set(requireHashes(hashes))];
+  if (wanted.length === 0) return;
+  const { rows } = await db.query<{ hash: string }>(
+    `UPDATE chunks SET state = 'live', touched_at = greatest(touched_at, $3)
+     WHERE tenant_id = $1 AND hash = ANY(ARRAY(SELECT decode(h, 'hex') FROM unnest($2::text[]) AS h)) AND state IN ('pending', 'live')
+     RETURNING encode(hash, 'hex') AS hash`,
+    [requireId(tenantId, 'tenant'), wanted, now],
+  );
+  if (rows.length !== wanted.length) {
+    const recorded = new Set(rows.map((r) => r.hash));
+    const lost = wanted.filter((h) => !recorded.has(h));
+    throw new RecoveryError('catalog.chunk-not-reserved', `${lost.length} chunks were not reserved (or GC took them), the first ${lost[0]}; reserve and write them again`, {
+      data: { hashes: lost.slice(0, 20), count: lost.length },
+      retryable: true,
+    });
+  }
+}
+
 /**
  * Adds references from an uploading point to live chunks (idempotent). Returns the hashes that
  * are not live: the agent must upload them, then add them again.

@@ -6,7 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import { RecoveryError } from '../../core/errors.ts';
 import { refuse } from './errors.ts';
-import { CHUNK_READ_MAX_BYTES } from '../../core/protocol/schemas.ts';
+import { CHUNK_READ_MAX_BYTES, CHUNK_WRITE_MAX_BYTES } from '../../core/protocol/schemas.ts';
 
 const MIB = 1024 * 1024;
 
@@ -16,6 +16,7 @@ export const LIMITS = {
   /** 8 MiB of chunk plus 64 bytes of header (docs/protocol.md "Limits"). */
   chunk: 8 * MIB + 64,
   chunkRead: CHUNK_READ_MAX_BYTES,
+  chunkWrite: CHUNK_WRITE_MAX_BYTES,
 } as const;
 
 export function tooLarge(limit: number): RecoveryError {

@@ -10,7 +10,7 @@ import { parseChunkBlob } from '../../core/backup/chunk-format.ts';
 import { manifestToJson, referencedChunks, validateManifest } from '../../core/backup/manifest.ts';
 import type { BackupManifest } from '../../core/backup/manifest.ts';
 import { RecoveryError, isRecoveryError } from '../../core/errors.ts';
-import { chunkReadRequestSchema, commitRequestSchema, missingRequestSchema, openSetRequestSchema, parseWith, type SetView } from '../../core/protocol/schemas.ts';
+import { CHUNK_WRITE_MAX_IDS, chunkReadRequestSchema, commitRequestSchema, missingRequestSchema, openSetRequestSchema, parseWith, type SetView } from '../../core/protocol/schemas.ts';
 import type { ChunkStat } from '../../ports/chunk-store.ts';
 import type { BackupSet, JsonObject } from '../catalog/types.ts';
 import type { AgentSets } from './agent-sets.ts';
@@ -23,8 +23,9 @@ import type { Route } from './router.ts';
 import type { UploadTracker } from './upload-tracker.ts';
 import { pointView, wrappedKeyOf } from './views.ts';
 
+/** Blob files one batched upload writes at once. */
+const STORE_PARALLEL = 8;
 const REF_BATCH = 4096;
-/** Chunk files one chunk-read request reads at once. */
 
 export function dataRoutes(deps: ApiDeps, auth: Authenticator, sets: AgentSets, uploads: UploadTracker): Route[] {
   const { catalog } = deps;
@@ -98,6 +99,41 @@ export function dataRoutes(deps: ApiDeps, auth: Authenticator, sets: AgentSets, 
     if (reserved === 'write') await catalog.recordChunk(caller.tenantId, id);
     await referenceOrMissing(caller, [id]);
     return stat;
+  }
+
+  /**
+   * `storeChunk` for a batch (`POST /v1/chunks/write`): the catalog's steps run once for all the
+   * blobs instead of once each (lookup, reserve, record, reference), the files are written eight
+   * at a time. Stats in the order given, of the blobs the server keeps.
+   */
+  async function storeChunks(caller: AgentCaller, items: readonly { readonly id: string; readonly blob: Uint8Array }[]): Promise<ChunkStat[]> {
+    const store = await deps.storeOf(caller.tenantId);
+    const unique = [...new Map(items.map((i) => [i.id, i])).values()];
+    const stats = new Map<string, ChunkStat>();
+    const known = await catalog.knownChunks(caller.tenantId, unique.map((i) => i.id));
+    for (const item of unique.filter((i) => known.has(i.id))) {
+      const stat = await store.stat(item.id);
+      if (stat !== undefined) stats.set(item.id, stat);
+    }
+    const toStore = unique.filter((i) => !stats.has(i.id));
+    const reserved = await catalog.reserveChunks(caller.tenantId, toStore.map((i) => ({ hash: i.id, size: i.blob.length })));
+    const written: string[] = [];
+    for (let at = 0; at < toStore.length; at += STORE_PARALLEL) {
+      await Promise.all(toStore.slice(at, at + STORE_PARALLEL).map(async ({ id, blob }) => {
+        const reservation = reserved.get(id);
+        if (reservation === 'deleting') {
+          throw new RecoveryError('catalog.chunk-deleting', `Chunk ${id} is being garbage-collected; upload it again shortly`, { data: { hash: id }, retryable: true });
+        }
+        // Another writer holds the id with a blob of another length: let it finish first.
+        const stat = reservation === 'write' ? await store.put(id, blob) : reservation === 'exists' ? await store.stat(id) : undefined;
+        if (stat === undefined) throw new RecoveryError('server.busy', `chunk ${id} is being stored by another upload`, { retryable: true });
+        if (reservation === 'write') written.push(id);
+        stats.set(id, stat);
+      }));
+    }
+    await catalog.recordChunks(caller.tenantId, written);
+    await referenceOrMissing(caller, unique.map((i) => i.id));
+    return items.map((i) => stats.get(i.id)!);
   }
 
   async function commit(caller: AgentCaller, pointId: string, manifest: BackupManifest): Promise<void> {
@@ -177,6 +213,34 @@ export function dataRoutes(deps: ApiDeps, auth: Authenticator, sets: AgentSets, 
         }
         parseChunkBlob(blob); // not a chunk blob at all: refused before the catalog reserves anything
         return { json: await storeChunk(caller, params.chunkId as string, blob) };
+      },
+    },
+    {
+      // Several chunks in one upload: a backup's per-chunk catalog and HTTP costs paid once per
+      // batch. Blobs end to end; ids, lengths and stored hashes in headers, in the same order.
+      method: 'POST', path: '/v1/chunks/write',
+      async handle({ req }) {
+        const caller = await auth.boundAgentCached(req);
+        const declared = checkChunkWrite(req);
+        const body = await readBody(req, LIMITS.chunkWrite);
+        if (body.length !== declared.lengths.reduce((a, b) => a + b, 0)) {
+          throw refuse.malformed(`the body holds ${body.length} bytes, X-Lifeline-Chunk-Lengths add up to ${declared.lengths.reduce((a, b) => a + b, 0)}`);
+        }
+        const items: { id: string; blob: Uint8Array }[] = [];
+        let at = 0;
+        for (const [i, id] of declared.ids.entries()) {
+          const blob = body.subarray(at, at + declared.lengths[i]!);
+          at += blob.length;
+          const actual = createHash('sha256').update(blob).digest('hex');
+          if (actual !== declared.hashes[i]) {
+            throw new RecoveryError('chunk.hash-mismatch', `the uploaded bytes of chunk ${id} do not hash to its X-Lifeline-Stored-Sha256 entry`, { data: { id, expected: declared.hashes[i]!, actual } });
+          }
+          items.push({ id, blob });
+        }
+        // Every blob arrived as sent before any is judged: then, not a chunk blob at all is refused
+        // before the catalog reserves anything.
+        for (const { blob } of items) parseChunkBlob(blob);
+        return { json: { chunks: await storeChunks(caller, items) } };
       },
     },
     {
@@ -261,6 +325,32 @@ function checkChunkUpload(req: IncomingMessage): string {
     throw refuse.badParameter('X-Lifeline-Stored-Sha256 must be the SHA-256 of the body, 64 lower-case hex digits');
   }
   return storedHash;
+}
+
+/** The ids, lengths and stored hashes a batched upload declares, checked before its body is read. */
+function checkChunkWrite(req: IncomingMessage): { ids: string[]; lengths: number[]; hashes: string[] } {
+  if (!isMediaType(req, 'application/octet-stream')) {
+    throw new RecoveryError('request.unsupported-media-type', 'chunks are uploaded as application/octet-stream', { data: { contentType: req.headers['content-type'] ?? null } });
+  }
+  const length = declaredLength(req);
+  if (length === undefined) throw new RecoveryError('request.length-required', 'a chunk upload needs Content-Length');
+  if (length > LIMITS.chunkWrite) throw tooLarge(LIMITS.chunkWrite);
+  const list = (name: string, item: RegExp, what: string): string[] => {
+    const header = req.headers[name];
+    const items = typeof header === 'string' ? header.split(',').map((t) => t.trim()) : [];
+    if (items.length === 0 || items.length > CHUNK_WRITE_MAX_IDS || !items.every((t) => item.test(t))) {
+      throw refuse.badParameter(`${name} must list 1 to ${CHUNK_WRITE_MAX_IDS} ${what}, comma-separated`);
+    }
+    return items;
+  };
+  const ids = list('x-lifeline-chunk-ids', /^[0-9a-f]{64}$/, 'chunk ids');
+  const lengths = list('x-lifeline-chunk-lengths', /^\d{1,10}$/, 'byte counts').map(Number);
+  const hashes = list('x-lifeline-stored-sha256', /^[0-9a-f]{64}$/, 'SHA-256 digests of the blobs');
+  if (lengths.length !== ids.length || hashes.length !== ids.length) {
+    throw refuse.badParameter(`X-Lifeline-Chunk-Ids lists ${ids.length} chunks, X-Lifeline-Chunk-Lengths ${lengths.length}, X-Lifeline-Stored-Sha256 ${hashes.length}`);
+  }
+  if (lengths.some((n) => n > LIMITS.chunk)) throw tooLarge(LIMITS.chunk);
+  return { ids, lengths, hashes };
 }
 
 function diskBytesOf(caller: AgentCaller): bigint {

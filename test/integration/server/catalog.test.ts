@@ -307,6 +307,31 @@ function describeCatalog(engine: string, makeDb: MakeDb): void {
       expect(later.map((c) => c.hash).sort()).toEqual([old, pending].sort());
     });
 
+    it('reserves and records a batch of chunks in one statement each, with every chunk’s own outcome', async () => {
+      const m = await machine();
+      const [live, fresh, other, marked] = ['b-live', 'b-fresh', 'b-other', 'b-marked'].map(hashOf) as [string, string, string, string];
+      await storeChunks(m.tenant, [marked]);
+      advance(60 * MINUTE);
+      expect((await catalog.collectGarbageCandidates(m.tenant)).map((c) => c.hash)).toContain(marked);
+      await storeChunks(m.tenant, [live]);
+      await catalog.reserveChunk(m.tenant, other, 1000); // a writer with 1000 bytes is at work
+
+      const reserved = await catalog.reserveChunks(m.tenant, [
+        { hash: live, size: 1000 }, { hash: fresh, size: 500 }, { hash: other, size: 999 }, { hash: marked, size: 1000 },
+      ]);
+      expect(Object.fromEntries(reserved)).toEqual({ [live]: 'exists', [fresh]: 'write', [other]: 'other-size', [marked]: 'deleting' });
+      expect(await catalog.knownChunks(m.tenant, [fresh])).toEqual(new Set()); // pending until recorded
+
+      await catalog.recordChunks(m.tenant, [fresh]);
+      expect(await catalog.knownChunks(m.tenant, [live, fresh, marked])).toEqual(new Set([live, fresh]));
+      // A chunk nobody reserved cannot be recorded: the batch names it and nothing of it changes.
+      const never = hashOf('b-never');
+      const lost = await catalog.recordChunks(m.tenant, [live, never]).catch((e: unknown) => e);
+      expect(isRecoveryError(lost) && lost.code === 'catalog.chunk-not-reserved' && lost.retryable && lost.message.includes(never)).toBe(true);
+      const twice = await catalog.reserveChunks(m.tenant, [{ hash: fresh, size: 500 }, { hash: fresh, size: 500 }]).catch((e: unknown) => e);
+      expect(isRecoveryError(twice) && twice.code === 'catalog.invalid').toBe(true);
+    });
+
     it('garbage collection revives a marked chunk whose reference its marking could not see, and never deletes its file', async () => {
       const m = await machine();
       const [hidden, garbage] = [hashOf('hidden'), hashOf('garbage')];

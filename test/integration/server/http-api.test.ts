@@ -286,6 +286,37 @@ describe('backup data', () => {
     expect(await codeOf(agent.client.putChunk(again.id, again.blob, 'ef'.repeat(32)))).toBe('chunk.hash-mismatch');
   });
 
+  it('stores several chunks in one request: stats in the order given, refusals before anything is stored', async () => {
+    const agent = await s.agent({ accessKey });
+    const held = await uploadPoint(agent.client, 'batch-write', [testBlock(51)], { commit: false });
+    const [a, b, c] = [52, 53, 54].map((n) => held.codec.encode(testBlock(n)));
+    const again = held.codec.encode(testBlock(51)); // already stored, as another blob
+    const items = [a!, again, b!, a!].map((e) => ({ id: e.id, blob: e.blob, storedHash: e.storedHash }));
+    const stats = await agent.client.putChunks(items);
+    const first = held.manifest.disks[0]!.extents[0] as DataExtent;
+    expect(stats).toEqual([
+      { id: a!.id, storedHash: a!.storedHash, storedLength: a!.storedLength },
+      { id: again.id, storedHash: first.storedHash, storedLength: first.storedLength }, // the blob the server kept
+      { id: b!.id, storedHash: b!.storedHash, storedLength: b!.storedLength },
+      { id: a!.id, storedHash: a!.storedHash, storedLength: a!.storedLength },
+    ]);
+    for (const e of [a!, b!]) {
+      const [file] = (await mustRun('find', [join(s.dataDir, 'chunks'), '-name', e.id])).trim().split('\n');
+      expect((await mustRun('sha256sum', [file!])).split(' ')[0]).toBe(e.storedHash);
+    }
+    expect(await agent.client.missingChunks([a!.id, b!.id, c!.id])).toEqual([c!.id]);
+
+    // A wrong hash for the second blob refuses the batch, naming it; the first is not stored either.
+    const d = held.codec.encode(testBlock(55));
+    const wrong = await agent.client.putChunks([
+      { id: c!.id, blob: c!.blob, storedHash: c!.storedHash }, { id: d.id, blob: d.blob, storedHash: 'ef'.repeat(32) },
+    ]).catch((e: unknown) => e);
+    expect(isRecoveryError(wrong) && wrong.code).toBe('chunk.hash-mismatch');
+    expect(isRecoveryError(wrong) && wrong.data['id']).toBe(d.id);
+    expect(await agent.client.missingChunks([c!.id, d.id])).toEqual([c!.id, d.id]);
+
+  });
+
   it('reads several chunks in one request, in the order asked, all or nothing', async () => {
     const source = await s.agent({ accessKey });
     const point = await uploadPoint(source.client, 'batch-read', [testBlock(41), testBlock(42), testBlock(43)]);

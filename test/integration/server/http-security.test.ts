@@ -260,4 +260,30 @@ describe('hostile input', () => {
     expect(await raw(s.url, 'PUT', '/v1/chunks/ABC', { headers: base, body: 'abc' })).toMatchObject({ status: 400, code: 'request.bad-parameter' });
     await serverStillServes();
   });
+
+  it('checks batched chunk uploads: the headers must describe the body, blob by blob', async () => {
+    const { createHash } = await import('node:crypto');
+    const sha = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
+    const [one, two] = ['first blob bytes', 'second blob'];
+    const ids = ['ab'.repeat(32), 'cd'.repeat(32)];
+    const base = {
+      authorization: agentAuth, 'content-type': 'application/octet-stream',
+      'x-lifeline-chunk-ids': ids.join(','), 'x-lifeline-chunk-lengths': `${one.length},${two.length}`, 'x-lifeline-stored-sha256': `${sha(one)},${sha(two)}`,
+    };
+    const body = one + two;
+    const post = (headers: Record<string, string>, b: string = body) => raw(s.url, 'POST', '/v1/chunks/write', { headers, body: b });
+    expect(await post({ ...base, 'content-type': 'application/json' })).toMatchObject({ status: 415 });
+    expect(await post({ ...base, 'transfer-encoding': 'chunked' })).toMatchObject({ status: 411, code: 'request.length-required' });
+    expect(await post({ ...base, 'x-lifeline-chunk-lengths': String(one.length) })).toMatchObject({ status: 400, code: 'request.bad-parameter' });
+    expect(await post({ ...base, 'x-lifeline-chunk-ids': `${ids[0]},ABC` })).toMatchObject({ status: 400, code: 'request.bad-parameter' });
+    expect(await post({ ...base, 'x-lifeline-stored-sha256': sha(one) })).toMatchObject({ status: 400, code: 'request.bad-parameter' });
+    const many = Array.from({ length: 65 }, () => ids[0]).join(',');
+    expect(await post({ ...base, 'x-lifeline-chunk-ids': many })).toMatchObject({ status: 400, code: 'request.bad-parameter' });
+    expect(await post({ ...base, 'x-lifeline-chunk-lengths': `${one.length},${two.length - 1}` })).toMatchObject({ status: 400, code: 'request.malformed' });
+    // Each blob's hash is checked, then its format: the second blob's hash is wrong, and when
+    // right, neither is a chunk blob.
+    expect(await post({ ...base, 'x-lifeline-stored-sha256': `${sha(one)},${sha('other')}` })).toMatchObject({ status: 422, code: 'chunk.hash-mismatch' });
+    expect(await post(base)).toMatchObject({ status: 422, code: 'chunk.invalid' });
+    await serverStillServes();
+  });
 });

@@ -22,7 +22,7 @@ import { RecoveryError } from '../../core/errors.ts';
 import { lockPoint, notUploading } from './backup-sets.ts';
 import type { SqlDatabase } from './sql-database.ts';
 import type { ChunkInfo } from './types.ts';
-import { invalid, isUuid, requireHash, requireHashes, requireId } from './values.ts';
+import { invalid, isUuid, requireHashes, requireId } from './values.ts';
 
 export async function knownChunks(db: SqlDatabase, tenantId: string, hashes: readonly string[]): Promise<Set<string>> {
   const wanted = requireHashes(hashes);
@@ -35,39 +35,25 @@ export async function knownChunks(db: SqlDatabase, tenantId: string, hashes: rea
   return new Set(rows.map((r) => r.hash));
 }
 
+/** A chunk GC is removing cannot be stored now; retryable. */
+export function chunkDeleting(hash: string): RecoveryError {
+  return new RecoveryError('catalog.chunk-deleting', `Chunk ${hash} is being garbage-collected; upload it again shortly`, { data: { hash }, retryable: true });
+}
+
 /**
  * Step 1 of storing a chunk. 'write': write the file, then call `recordChunk`. 'exists': the chunk
  * is live already, nothing to write. Throws retryable `catalog.chunk-deleting` while GC removes it.
  */
 export async function reserveChunk(db: SqlDatabase, tenantId: string, hash: string, size: number, now: Date): Promise<'write' | 'exists'> {
-  if (!Number.isInteger(size) || size < 0) throw invalid(`Chunk size must be a non-negative integer, not ${size}`);
-  const { rows } = await db.query<{ state: 'pending' | 'live'; size: number }>(
-    `INSERT INTO chunks (tenant_id, hash, size, state, created_at, touched_at) VALUES ($1, decode($2, 'hex'), $3, 'pending', $4, $4)
-     ON CONFLICT (tenant_id, hash) DO UPDATE SET touched_at = greatest(chunks.touched_at, excluded.touched_at) WHERE chunks.state <> 'deleting'
-     RETURNING state, size`,
-    [requireId(tenantId, 'tenant'), requireHash(hash), size, now],
-  );
-  const row = rows[0];
-  if (row === undefined) {
-    throw new RecoveryError('catalog.chunk-deleting', `Chunk ${hash} is being garbage-collected; upload it again shortly`, { data: { hash }, retryable: true });
-  }
-  if (row.size !== size) throw invalid(`Chunk ${hash} is recorded with ${row.size} bytes, not ${size}`, { hash, recorded: row.size, size });
-  return row.state === 'live' ? 'exists' : 'write';
+  const reservation = (await reserveChunks(db, tenantId, [{ hash, size }], now)).get(hash);
+  if (reservation === 'deleting') throw chunkDeleting(hash);
+  if (reservation === 'other-size') throw invalid(`Chunk ${hash} is recorded with another size than ${size}`, { hash, size });
+  return reservation === 'exists' ? 'exists' : 'write';
 }
 
 /** Step 2 of storing a chunk: its file is durable, it becomes live (known, referenceable). */
 export async function recordChunk(db: SqlDatabase, tenantId: string, hash: string, now: Date): Promise<void> {
-  const { rowCount } = await db.query(
-    `UPDATE chunks SET state = 'live', touched_at = greatest(touched_at, $3)
-     WHERE tenant_id = $1 AND hash = decode($2, 'hex') AND state IN ('pending', 'live')`,
-    [requireId(tenantId, 'tenant'), requireHash(hash), now],
-  );
-  if (rowCount === 0) {
-    throw new RecoveryError('catalog.chunk-not-reserved', `Chunk ${hash} was not reserved (or GC took it); reserve and write it again`, {
-      data: { hash },
-      retryable: true,
-    });
-  }
+  await recordChunks(db, tenantId, [hash], now);
 }
 
 /** How `reserveChunks` left each chunk: as `reserveChunk` would, or why it could not reserve it. */

@@ -12,6 +12,7 @@ import type { BackupManifest } from '../../core/backup/manifest.ts';
 import { RecoveryError, isRecoveryError } from '../../core/errors.ts';
 import { CHUNK_WRITE_MAX_IDS, chunkReadRequestSchema, commitRequestSchema, missingRequestSchema, openSetRequestSchema, parseWith, type SetView } from '../../core/protocol/schemas.ts';
 import type { ChunkStat } from '../../ports/chunk-store.ts';
+import { chunkDeleting } from '../catalog/chunks.ts';
 import type { BackupSet, JsonObject } from '../catalog/types.ts';
 import type { AgentSets } from './agent-sets.ts';
 import type { AgentCaller, Authenticator, Caller } from './auth.ts';
@@ -77,34 +78,10 @@ export function dataRoutes(deps: ApiDeps, auth: Authenticator, sets: AgentSets, 
     return ids.filter((id) => !known.has(id));
   }
 
-  async function storeChunk(caller: AgentCaller, id: string, blob: Uint8Array): Promise<ChunkStat> {
-    const store = await deps.storeOf(caller.tenantId);
-    if ((await catalog.knownChunks(caller.tenantId, [id])).has(id)) {
-      const stat = await store.stat(id);
-      if (stat !== undefined) {
-        await referenceOrMissing(caller, [id]);
-        return stat;
-      }
-    }
-    let reserved: 'write' | 'exists';
-    try {
-      reserved = await catalog.reserveChunk(caller.tenantId, id, blob.length);
-    } catch (e) {
-      // Another writer holds the id with a blob of another length: let it finish first.
-      if (isRecoveryError(e) && e.code === 'catalog.invalid') throw new RecoveryError('server.busy', `chunk ${id} is being stored by another upload`, { retryable: true });
-      throw e;
-    }
-    const stat = reserved === 'write' ? await store.put(id, blob) : await store.stat(id);
-    if (stat === undefined) throw new RecoveryError('server.busy', `chunk ${id} is being stored by another upload`, { retryable: true });
-    if (reserved === 'write') await catalog.recordChunk(caller.tenantId, id);
-    await referenceOrMissing(caller, [id]);
-    return stat;
-  }
-
   /**
-   * `storeChunk` for a batch (`POST /v1/chunks/write`): the catalog's steps run once for all the
-   * blobs instead of once each (lookup, reserve, record, reference), the files are written eight
-   * at a time. Stats in the order given, of the blobs the server keeps.
+   * Stores uploaded blobs (`PUT` one, `POST /v1/chunks/write` several): the catalog's steps run
+   * once for all of them (lookup, reserve, record, reference), the files are written eight at a
+   * time. Stats in the order given, of the blobs the server keeps.
    */
   async function storeChunks(caller: AgentCaller, items: readonly { readonly id: string; readonly blob: Uint8Array }[]): Promise<ChunkStat[]> {
     const store = await deps.storeOf(caller.tenantId);
@@ -121,9 +98,7 @@ export function dataRoutes(deps: ApiDeps, auth: Authenticator, sets: AgentSets, 
     for (let at = 0; at < toStore.length; at += STORE_PARALLEL) {
       await Promise.all(toStore.slice(at, at + STORE_PARALLEL).map(async ({ id, blob }) => {
         const reservation = reserved.get(id);
-        if (reservation === 'deleting') {
-          throw new RecoveryError('catalog.chunk-deleting', `Chunk ${id} is being garbage-collected; upload it again shortly`, { data: { hash: id }, retryable: true });
-        }
+        if (reservation === 'deleting') throw chunkDeleting(id);
         // Another writer holds the id with a blob of another length: let it finish first.
         const stat = reservation === 'write' ? await store.put(id, blob) : reservation === 'exists' ? await store.stat(id) : undefined;
         if (stat === undefined) throw new RecoveryError('server.busy', `chunk ${id} is being stored by another upload`, { retryable: true });
@@ -212,7 +187,8 @@ export function dataRoutes(deps: ApiDeps, auth: Authenticator, sets: AgentSets, 
           throw new RecoveryError('chunk.hash-mismatch', `the uploaded bytes of chunk ${params.chunkId} do not hash to X-Lifeline-Stored-Sha256`, { data: { expected: storedHash, actual } });
         }
         parseChunkBlob(blob); // not a chunk blob at all: refused before the catalog reserves anything
-        return { json: await storeChunk(caller, params.chunkId as string, blob) };
+        const [stat] = await storeChunks(caller, [{ id: params.chunkId as string, blob }]);
+        return { json: stat };
       },
     },
     {
@@ -223,9 +199,8 @@ export function dataRoutes(deps: ApiDeps, auth: Authenticator, sets: AgentSets, 
         const caller = await auth.boundAgentCached(req);
         const declared = checkChunkWrite(req);
         const body = await readBody(req, LIMITS.chunkWrite);
-        if (body.length !== declared.lengths.reduce((a, b) => a + b, 0)) {
-          throw refuse.malformed(`the body holds ${body.length} bytes, X-Lifeline-Chunk-Lengths add up to ${declared.lengths.reduce((a, b) => a + b, 0)}`);
-        }
+        const total = declared.lengths.reduce((a, b) => a + b, 0);
+        if (body.length !== total) throw refuse.malformed(`the body holds ${body.length} bytes, X-Lifeline-Chunk-Lengths add up to ${total}`);
         const items: { id: string; blob: Uint8Array }[] = [];
         let at = 0;
         for (const [i, id] of declared.ids.entries()) {
